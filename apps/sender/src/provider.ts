@@ -1,0 +1,56 @@
+import type { E164, Purpose } from '@sms-verify/shared'
+
+/**
+ * What a provider adapter reports for one message. The adapter translates
+ * every vendor answer into one of these; the sender looks at nothing else.
+ */
+export type SendOutcome =
+  | { kind: 'accepted', messageId: string, fee?: number }
+  /** network error, timeout, the provider's internal or throttling errors: retry */
+  | { kind: 'transient', error: string }
+  /** bad number, template, signature or credentials: never retried */
+  | { kind: 'permanent', error: string }
+  /** the carrier refuses this number until `blockedUntil` (epoch ms): not retried */
+  | { kind: 'carrier_limit', error: string, blockedUntil: number }
+
+export interface CodeMessage {
+  readonly requestId: string
+  readonly mobile: E164
+  readonly purpose: Purpose
+  readonly code: string
+  /** minutes the code stays valid, the template's second parameter */
+  readonly minutesValid: number
+}
+
+export interface BulkMessage {
+  readonly requestId: string
+  /** at most 200 numbers */
+  readonly mobiles: readonly E164[]
+  readonly purpose?: Purpose
+  readonly templateId?: string
+  readonly params: readonly string[]
+}
+
+/** A delivery receipt, from a callback or a pull. */
+export interface Receipt {
+  readonly provider: string
+  readonly messageId: string
+  readonly mobile: E164
+  readonly delivered: boolean
+  readonly reason?: string
+  /** when the phone received it, or when the carrier gave up (epoch ms) */
+  readonly at: number
+}
+
+/**
+ * A channel to phones. Calls fail fast (the signal aborts at
+ * PROVIDER_TIMEOUT_MS) and never retry by themselves: the queue retries.
+ */
+export interface Provider {
+  readonly name: string
+  send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome>
+  /** one outcome per number, in the order of `message.mobiles` */
+  sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]>
+  /** receipts the provider holds for us, where it supports pulling them */
+  pullReceipts?(signal: AbortSignal): Promise<Receipt[]>
+}

@@ -1,0 +1,118 @@
+-- send.lua: accept or refuse one code request, atomically, in one round trip.
+-- KEYS[1] cooldown      (per number and purpose, PX = resend interval)
+-- KEYS[2] code          (hash h, id, tries; PX = code TTL)
+-- KEYS[3] daily         (zset of accepted sends in the last 24 h)
+-- KEYS[4] carrier block (string, TTL until the carrier's window ends)
+-- KEYS[5] request       (status hash of the new request)
+-- KEYS[6] stream        (sms:jobs or sms:jobs:{p})
+-- KEYS[7] idempotency   (stored answer; untouched when ARGV[10] is '')
+-- KEYS[8] ip sends      (zset, last hour)    } standalone only: in cluster mode these live on
+-- KEYS[9] budget        (zset, last minute)  } other slots and are reserved by window.lua first
+-- ARGV[1]  now (ms)            ARGV[2]  request id        ARGV[3] mobile (E.164)
+-- ARGV[4]  purpose             ARGV[5]  code HMAC         ARGV[6] code TTL (ms)
+-- ARGV[7]  resend interval ms  ARGV[8]  daily limit       ARGV[9] status record TTL (ms)
+-- ARGV[10] idempotency fingerprint ('' = no key)          ARGV[11] idempotency TTL (ms)
+-- ARGV[12] '1' for a test number (no job, no cooldown, no daily count)
+-- ARGV[13] stream hard cap (refuse rather than trim unsent jobs)
+-- ARGV[14] request key prefix (same slot; the superseded request's id is only known here)
+-- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
+-- ARGV[17..] job fields for XADD
+-- returns {'ok', requestId, expiresAtMs, resendAtMs}
+--       | {refusal, retryAfterMs}  refusal: too_frequent, daily_limit, carrier_limit, rate_limited,
+--                                  budget_exhausted, backlog_full
+--       | {'idempotency_mismatch'} | {'replay', storedAnswerJson}
+local now = tonumber(ARGV[1])
+local id = ARGV[2]
+local fingerprint = ARGV[10]
+local test = ARGV[12] == '1'
+
+local function answer(reply)
+  if fingerprint ~= '' then
+    redis.call('SET', KEYS[7], cjson.encode({ f = fingerprint, r = reply }), 'PX', ARGV[11])
+  end
+  return reply
+end
+
+-- oldest entry of a sliding window still inside it, or nil when there is room
+local function windowFull(key, windowMs, limit)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
+  if redis.call('ZCARD', key) < limit then return nil end
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + windowMs - now)
+end
+
+if fingerprint ~= '' then
+  local stored = redis.call('GET', KEYS[7])
+  if stored then
+    local record = cjson.decode(stored)
+    if record.f ~= fingerprint then return { 'idempotency_mismatch' } end
+    return { 'replay', cjson.encode(record.r) }
+  end
+end
+
+if not test then
+  local blockedMs = redis.call('PTTL', KEYS[4])
+  if blockedMs > 0 then return answer({ 'carrier_limit', blockedMs }) end
+  local coolMs = redis.call('PTTL', KEYS[1])
+  if coolMs > 0 then return answer({ 'too_frequent', coolMs }) end
+  local dailyWait = windowFull(KEYS[3], 86400000, tonumber(ARGV[8]))
+  if dailyWait then return answer({ 'daily_limit', dailyWait }) end
+end
+if #KEYS >= 9 then
+  local ipWait = windowFull(KEYS[8], 3600000, tonumber(ARGV[15]))
+  if ipWait then return answer({ 'rate_limited', ipWait }) end
+  if not test and tonumber(ARGV[16]) > 0 then
+    local budgetWait = windowFull(KEYS[9], 60000, tonumber(ARGV[16]))
+    if budgetWait then return { 'budget_exhausted', budgetWait } end
+  end
+end
+if not test and redis.call('XLEN', KEYS[6]) >= tonumber(ARGV[13]) then
+  return { 'backlog_full', 1000 }
+end
+
+-- accepted: the previous code of this number and purpose stops working now
+local previous = redis.call('HGET', KEYS[2], 'id')
+if previous then
+  local prevKey = ARGV[14] .. previous
+  local prevStatus = redis.call('HGET', prevKey, 'status')
+  if prevStatus and prevStatus ~= 'verified' and prevStatus ~= 'burnt' and prevStatus ~= 'expired' and prevStatus ~= 'superseded' then
+    redis.call('HSET', prevKey, 'status', 'superseded', 'supersededAt', now, 'updatedAt', now)
+  end
+end
+
+local codeTtl = tonumber(ARGV[6])
+local expiresAt = now + codeTtl
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'h', ARGV[5], 'id', id, 'tries', 0)
+redis.call('PEXPIRE', KEYS[2], codeTtl)
+
+local resendAt = now
+if not test then
+  local interval = tonumber(ARGV[7])
+  if interval > 0 then
+    redis.call('SET', KEYS[1], id, 'PX', interval)
+    resendAt = now + interval
+  end
+  redis.call('ZADD', KEYS[3], now, id)
+  redis.call('PEXPIRE', KEYS[3], 86400000)
+end
+if #KEYS >= 9 then
+  redis.call('ZADD', KEYS[8], now, id)
+  redis.call('PEXPIRE', KEYS[8], 3600000)
+  if not test and tonumber(ARGV[16]) > 0 then
+    redis.call('ZADD', KEYS[9], now, id)
+    redis.call('PEXPIRE', KEYS[9], 60000)
+  end
+end
+
+if test then
+  redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
+    'status', 'sent', 'attempts', 0, 'provider', 'test', 'createdAt', now, 'queuedAt', now, 'sentAt', now,
+    'updatedAt', now, 'expiresAt', expiresAt)
+else
+  redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
+    'status', 'queued', 'attempts', 0, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', expiresAt)
+  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 17))
+end
+redis.call('PEXPIRE', KEYS[5], ARGV[9])
+return answer({ 'ok', id, expiresAt, resendAt })

@@ -1,0 +1,17 @@
+-- window.lua: take one place in a sliding window, or say how long until one frees up.
+-- Used in cluster mode for the per-IP send limit and the global budget, whose keys live
+-- on their own slots and so cannot join send.lua; a refused send gives its place back
+-- with ZREM (see README, "Scaling out").
+-- KEYS[1] window zset
+-- ARGV[1] now (ms)   ARGV[2] window (ms)   ARGV[3] limit   ARGV[4] member (the request id)
+-- returns {1} | {0, retryAfterMs}
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return { 0, math.max(1, tonumber(oldest[2]) + window - now) }
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return { 1 }

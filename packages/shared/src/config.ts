@@ -1,0 +1,123 @@
+import { Type, type Static, type StaticDecode, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { PURPOSES, type Purpose } from './purpose.js'
+
+/** A comma list in the environment; blanks dropped, entries trimmed. */
+const CommaList = (opts: { default: string, description: string }) =>
+  Type.Transform(Type.String(opts))
+    .Decode((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .Encode((a) => a.join(','))
+
+const Int = (opts: { default?: number, minimum?: number, maximum?: number, description: string }) =>
+  Type.Integer({ minimum: 0, ...opts })
+
+const OptionalString = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+
+/** `register=707336,login=727055` → `{ register: '707336', login: '727055' }` */
+const PurposeMap = (description: string) =>
+  Type.Transform(Type.String({ default: '', description, pattern: '^([a-z_]+=[^,=]+)?(,[a-z_]+=[^,=]+)*$' }))
+    .Decode((s): Partial<Record<Purpose, string>> =>
+      Object.fromEntries(s.split(',').filter(Boolean).map((pair) => pair.split('=').map((x) => x.trim()) as [string, string])))
+    .Encode((m) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(','))
+
+/** `+8613800000000=123456,…` → Map of E.164 number to fixed code. */
+const TestNumbers = Type.Transform(Type.String({ default: '', pattern: '^(\\+\\d{6,15}=\\d{4,10})?(,\\+\\d{6,15}=\\d{4,10})*$', description: 'numbers with a fixed code that never reach a provider' }))
+  .Decode((s) => new Map(s.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])))
+  .Encode((m) => [...m].map(([k, v]) => `${k}=${v}`).join(','))
+
+const Providers = Type.Transform(Type.String({ default: 'console', pattern: '^(console|tencent|ronglian)(,(console|tencent|ronglian))*$', description: 'provider failover order' }))
+  .Decode((s) => [...new Set(s.split(','))] as ProviderName[])
+  .Encode((a) => a.join(','))
+
+export type ProviderName = 'console' | 'tencent' | 'ronglian'
+
+/** Every environment variable of CONTRACT.md, for both processes. */
+export const configSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379/0', pattern: '^rediss?://', description: 'Redis for codes, limits and the stream' }),
+  REDIS_CLUSTER_NODES: CommaList({ default: '', description: 'host:port seeds; when set, Redis Cluster mode' }),
+  STREAM_PARTITIONS: Type.Optional(Int({ minimum: 1, maximum: 1024, description: 'streams the jobs are spread over' })),
+  REDIS_WAIT_REPLICAS: Int({ default: 0, maximum: 16, description: 'replicas that must hold a send before 202' }),
+  REDIS_WAIT_TIMEOUT_MS: Int({ default: 200, minimum: 1, description: 'WAIT timeout' }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Int({ default: 8000, maximum: 65535, description: 'API port' }),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, description: 'Fastify trustProxy: hop count or CIDR list' })),
+  CORS_ORIGINS: CommaList({ default: 'http://127.0.0.1:8080,http://localhost:8080', description: 'allowed origins' }),
+  ALLOWED_HOSTS: CommaList({ default: '127.0.0.1,localhost', description: 'accepted Host names; * for any' }),
+  CODE_TTL_SECONDS: Int({ default: 300, minimum: 1, description: 'how long a code stays valid' }),
+  RESEND_INTERVAL_SECONDS: Int({ default: 60, description: 'least time between two sends per number and purpose' }),
+  SMS_PROVIDER: Providers,
+  SENDER_CONCURRENCY: Int({ default: 32, minimum: 1, maximum: 10000, description: 'sends in flight per sender' }),
+  METRICS_PORT: Int({ default: 9464, maximum: 65535, description: "sender's /metrics and /healthz" }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  SHUTDOWN_TIMEOUT_MS: Int({ default: 10000, description: 'longest wait for in-flight work on SIGTERM' }),
+  SEND_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, maximum: 100, description: 'provider calls per job before dead-lettering' }),
+  SEND_BACKOFF_BASE_MS: Int({ default: 1000, description: 'first retry delay (full jitter)' }),
+  SEND_BACKOFF_CAP_MS: Int({ default: 60000, description: 'longest retry delay' }),
+  PROVIDER_TIMEOUT_MS: Int({ default: 5000, minimum: 1, description: 'longest single provider call' }),
+  SENDER_CIRCUIT_THRESHOLD: Int({ default: 5, minimum: 1, description: 'transient failures that open a circuit' }),
+  SENDER_CIRCUIT_COOLDOWN_MS: Int({ default: 30000, description: 'wait before a circuit half-opens' }),
+  SENDER_CLAIM_IDLE_MS: Int({ default: 30000, minimum: 1, description: "idle time before a dead sender's jobs are taken over" }),
+  SENDER_BLOCK_MS: Int({ default: 1000, minimum: 1, maximum: 60000, description: 'XREADGROUP BLOCK per read' }),
+  STREAM_MAXLEN: Int({ default: 100000, minimum: 100, description: 'approximate stream length bound' }),
+  VERIFY_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, description: 'wrong tries before a code is burnt' }),
+  VERIFY_MAX_FAILURES_PER_DAY: Int({ default: 20, minimum: 1, description: 'wrong tries per number per rolling 24 h' }),
+  CODE_PEPPER: OptionalString('secret for the HMAC that stands for a code at rest'),
+  JOB_SEAL_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64: AES-256-GCM key' })),
+  SMS_DAILY_LIMIT_PER_MOBILE: Int({ default: 10, minimum: 1, description: 'accepted sends per number per rolling 24 h' }),
+  RATE_LIMIT_PER_MINUTE: Int({ default: 300, minimum: 1, description: 'requests per client IP per minute' }),
+  SEND_LIMIT_PER_IP_PER_HOUR: Int({ default: 20, minimum: 1, description: 'accepted sends per client IP per hour' }),
+  ALLOWED_REGIONS: CommaList({ default: 'CN', description: 'ISO regions a number may belong to' }),
+  SMS_BUDGET_PER_MINUTE: Type.Optional(Int({ minimum: 1, description: 'global sends per minute' })),
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'bearer token for bulk notifications' })),
+  CODE_LENGTH: Int({ default: 6, minimum: 4, maximum: 10, description: 'digits per code' }),
+  STATUS_TTL_SECONDS: Int({ default: 86400, minimum: 1, description: 'how long a status record outlives its code' }),
+  TEST_NUMBERS: TestNumbers,
+  CALLBACK_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'secret path segment of receipt routes' })),
+  SENDER_RECEIPT_POLL_SECONDS: Type.Optional(Int({ minimum: 1, description: 'pull Tencent receipts at this interval' })),
+  TENCENT_SECRET_ID: OptionalString('Tencent Cloud SecretId'),
+  TENCENT_SECRET_KEY: OptionalString('Tencent Cloud SecretKey'),
+  TENCENT_SMS_SDK_APP_ID: OptionalString('Tencent SmsSdkAppId'),
+  TENCENT_SMS_SIGN: OptionalString('Tencent SignName'),
+  TENCENT_SMS_REGION: Type.String({ default: 'ap-guangzhou' }),
+  TENCENT_SMS_ENDPOINT: Type.String({ default: 'sms.tencentcloudapi.com', pattern: '^(https?://)?[A-Za-z0-9.-]+(:\\d+)?/?$' }),
+  TENCENT_SMS_TEMPLATES: PurposeMap('purpose=templateId for Tencent'),
+  RONGLIAN_ACCOUNT_SID: OptionalString('Ronglian account SID'),
+  RONGLIAN_AUTH_TOKEN: OptionalString('Ronglian auth token'),
+  RONGLIAN_APP_ID: OptionalString('Ronglian app id'),
+  RONGLIAN_BASE_URL: Type.String({ default: 'https://app.cloopen.com:8883', pattern: '^https?://' }),
+  RONGLIAN_TEMPLATES: PurposeMap('purpose=templateId for Ronglian'),
+})
+
+export type Config = StaticDecode<typeof configSchema>
+export type ConfigInput = Static<typeof configSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Defaults, conversion, check: one pass over the environment. Throws one
+ * ConfigError whose message names every bad variable on a single line.
+ */
+export function loadConfig<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Readonly<StaticDecode<S>> {
+  const known = Object.keys((schema as unknown as { properties: object }).properties)
+  // Empty strings mean unset, as in a shell `FOO= cmd`.
+  const input: Record<string, unknown> = Object.fromEntries(
+    known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]))
+  const withDefaults = Value.Default(schema, Value.Convert(schema, input))
+  const problems = [...Value.Errors(schema, withDefaults)].map((e) => `${e.path.slice(1)} ${e.message.toLowerCase()} (got ${JSON.stringify(input[e.path.slice(1)])})`)
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join('; ')}`)
+  return Object.freeze(Value.Decode(schema, withDefaults) as StaticDecode<S>)
+}
+
+/** Derived facts every process needs, computed once from the config. */
+export function clusterMode(config: Pick<Config, 'REDIS_CLUSTER_NODES'>): boolean {
+  return config.REDIS_CLUSTER_NODES.length > 0
+}
+
+export function partitionCount(config: Pick<Config, 'REDIS_CLUSTER_NODES' | 'STREAM_PARTITIONS'>): number {
+  return config.STREAM_PARTITIONS ?? (clusterMode(config) ? 16 : 1)
+}
+
+export { PURPOSES }

@@ -1,0 +1,80 @@
+import type { Purpose } from './purpose.js'
+import type { E164 } from './mobile.js'
+
+/**
+ * The only file that spells a Redis key. Every key that a send or a verify
+ * touches for one mobile carries its partition's hash tag `{p}`, so each
+ * request is one script on one Redis Cluster slot.
+ */
+export const GROUP = 'senders'
+export const STREAM_PREFIX = 'sms:jobs'
+
+export interface Partition {
+  readonly index: number
+  /** the hash tag, without braces */
+  readonly tag: string
+  readonly stream: string
+  readonly deadStream: string
+}
+
+/**
+ * Standalone with one partition keeps the plain names `sms:jobs` and
+ * `sms:jobs:dead`; otherwise `sms:jobs:{p}` and `sms:jobs:dead:{p}`.
+ */
+export function partition(index: number, count: number, cluster: boolean): Partition {
+  const plain = count === 1 && !cluster
+  return {
+    index,
+    tag: String(index),
+    stream: plain ? STREAM_PREFIX : `${STREAM_PREFIX}:{${index}}`,
+    deadStream: plain ? `${STREAM_PREFIX}:dead` : `${STREAM_PREFIX}:dead:{${index}}`,
+  }
+}
+
+export function allPartitions(count: number, cluster: boolean): Partition[] {
+  return Array.from({ length: count }, (_, i) => partition(i, count, cluster))
+}
+
+/** Keys that belong to one partition. */
+export const keys = (p: Partition) => {
+  const base = `sms:{${p.tag}}`
+  return {
+    jobs: p.stream,
+    dead: p.deadStream,
+    /** resend cooldown per number and purpose; its TTL is the answer to "when may I resend" */
+    cooldown: (m: E164, purpose: Purpose) => `${base}:cooldown:${purpose}:${m}`,
+    /** hash {h: HMAC of the code, id: requestId, tries: wrong tries} with the code's TTL */
+    code: (m: E164, purpose: Purpose) => `${base}:code:${purpose}:${m}`,
+    /** sorted set of accepted sends in the last 24 h, across purposes */
+    daily: (m: E164) => `${base}:daily:${m}`,
+    /** sorted set of wrong verify tries in the last 24 h, across codes */
+    verifyFailures: (m: E164) => `${base}:vfail:${m}`,
+    /** set while the carrier refuses this number; value and TTL end with the carrier's window */
+    carrierBlock: (m: E164) => `${base}:carrier:${m}`,
+    /** hash: a request's status record */
+    request: (requestId: string) => `${base}:req:${requestId}`,
+    /** the status key prefix, for scripts that learn a request id only from a code key (same slot) */
+    requestPrefix: `${base}:req:`,
+    /** stored answer for an Idempotency-Key (hashed) */
+    idempotency: (keyHash: string) => `${base}:idem:${keyHash}`,
+    /** provider message id (Tencent SerialNo) → requestId, for delivery receipts */
+    serial: (provider: string, messageId: string) => `${base}:serial:${provider}:${messageId}`,
+    /** sorted set of jobs waiting for a retry: score = due time, member = encoded job */
+    retries: `${base}:retries`,
+    /** per-request send marker with a lease: while set, no other sender calls a provider for it */
+    lease: (requestId: string) => `${base}:lease:${requestId}`,
+  }
+}
+export type PartitionKeys = ReturnType<typeof keys>
+
+/** Keys that are not per mobile; in cluster mode each is its own slot. */
+export const globalKeys = {
+  /** sorted set of accepted sends from one client IP in the last hour */
+  ipSends: (ip: string) => `sms:ip:${ip}:sends`,
+  /** sorted set of accepted sends in the last minute, all numbers */
+  budget: 'sms:budget',
+  /** @fastify/rate-limit's per-IP request counters */
+  rateLimitPrefix: 'sms:ratelimit:',
+  /** sender heartbeats: consumer name → last seen (ms) */
+  senders: 'sms:senders',
+} as const

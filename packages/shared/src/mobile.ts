@@ -1,0 +1,44 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+
+/** A mobile number in E.164, e.g. `+8613812345678`. */
+export type E164 = string & { readonly __brand: 'E164' }
+
+export type MobileParse =
+  | { ok: true, e164: E164, region: string | undefined }
+  | { ok: false }
+
+/** Mainland China mobiles: 11 digits starting 1[3-9]. */
+const CN_MOBILE = /^1[3-9]\d{9}$/
+
+/**
+ * Normalises what a person types (`13812345678`, `+8613812345678`,
+ * `+86 138-1234-5678`) to E.164; anything that is not a valid mobile number
+ * is refused. Region defaults to CN for numbers without a country code.
+ */
+export function parseMobile(input: string): MobileParse {
+  if (input.length > 32 || !/^[+\d][\d\s\-().]*$/.test(input)) return { ok: false }
+  const phone = parsePhoneNumberFromString(input, 'CN')
+  if (!phone || !phone.isValid()) return { ok: false }
+  const type = phone.getType()
+  if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false }
+  if (phone.country === 'CN' && !CN_MOBILE.test(phone.nationalNumber)) return { ok: false }
+  return { ok: true, e164: phone.number as E164, region: phone.country }
+}
+
+/** The original Django service's pattern, for the compatibility route. */
+export const LEGACY_MOBILE_PATTERN = '^1[3-9]\\d{9}$'
+
+/** `+8613812345678` → `138****5678`; short or foreign numbers keep 3 and 4 digits too. */
+export function maskMobile(mobile: string): string {
+  const digits = mobile.startsWith('+86') ? mobile.slice(3) : mobile.replace(/^\+/, '')
+  if (digits.length < 8) return '****'
+  return `${digits.slice(0, 3)}****${digits.slice(-4)}`
+}
+
+/** Masks every run of 11+ digits (optionally with +) inside free text such as a URL. */
+export const maskMobilesIn = (text: string): string => text.replace(/\+?\d{11,15}/g, (m) => maskMobile(m))
+
+/** Ronglian wants CN numbers as 11 national digits and others as `00` + digits. */
+export function ronglianNumber(mobile: E164): string {
+  return mobile.startsWith('+86') ? mobile.slice(3) : `00${mobile.slice(1)}`
+}

@@ -1,0 +1,48 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import type { Config } from './config.js'
+import { clusterMode } from './config.js'
+import { defineScripts } from './scripts.js'
+
+export type RedisClient = Redis | Cluster
+
+export function parseClusterNodes(list: readonly string[]): ClusterNode[] {
+  return list.map((hostPort) => {
+    const i = hostPort.lastIndexOf(':')
+    return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) }
+  })
+}
+
+/**
+ * The one place that knows standalone from cluster. Everything above sees a
+ * client with the scripts defined and auto-pipelining on.
+ */
+export function createRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>, options: RedisOptions = {}): RedisClient {
+  const common: RedisOptions = {
+    enableAutoPipelining: true,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    ...options,
+  }
+  const client = clusterMode(config)
+    ? new Cluster(parseClusterNodes(config.REDIS_CLUSTER_NODES), {
+        enableAutoPipelining: true,
+        enableOfflineQueue: common.enableOfflineQueue ?? true,
+        scaleReads: 'master',
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        slotsRefreshTimeout: 1000,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        redisOptions: common,
+      })
+    : new Redis(config.REDIS_URL, common)
+  defineScripts(client)
+  return client
+}
+
+/** Options for request paths: fail fast while Redis is away, so the API answers 503 quickly. */
+export const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 800,
+  connectTimeout: 1000,
+}

@@ -1,0 +1,13 @@
+import { randomBytes } from 'node:crypto'
+
+/**
+ * `<partition>-<16 url-safe chars>`: the partition travels in the id so the
+ * status route finds the record without a scan.
+ */
+export const REQUEST_ID_PATTERN = '^\\d{1,4}-[A-Za-z0-9_-]{16}$'
+
+export const newRequestId = (partition: number): string => `${partition}-${randomBytes(12).toString('base64url')}`
+
+export function partitionOfRequestId(id: string): number {
+  return Number.parseInt(id.slice(0, id.indexOf('-')), 10)
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs'
+import type { Cluster, Redis, Result } from 'ioredis'
+
+const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8')
+
+/**
+ * Every Lua script, registered once per connection with defineCommand; ioredis
+ * sends EVALSHA and falls back to EVAL on NOSCRIPT. Each script's header lists
+ * its KEYS, ARGV and reply. `numberOfKeys` is omitted where it varies: the
+ * caller passes it first.
+ */
+export const SCRIPTS = {
+  smsSend: { file: 'send' },
+  smsWindow: { file: 'window', numberOfKeys: 1 },
+  smsVerify: { file: 'verify', numberOfKeys: 2 },
+  smsStatus: { file: 'status', numberOfKeys: 1 },
+} as const satisfies Record<string, { file: string, numberOfKeys?: number }>
+
+type Arg = string | number | Buffer
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    smsSend(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<(string | number)[], Context>
+    smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
+    smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
+    smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>
+  }
+}
+
+const sources = new Map<string, string>()
+
+export function defineScripts(client: Redis | Cluster, scripts: Record<string, { file: string, numberOfKeys?: number }> = SCRIPTS): void {
+  for (const [name, { file, numberOfKeys }] of Object.entries(scripts)) {
+    let lua_ = sources.get(file)
+    if (lua_ === undefined) sources.set(file, (lua_ = lua(file)))
+    client.defineCommand(name, numberOfKeys === undefined ? { lua: lua_ } : { lua: lua_, numberOfKeys })
+  }
+}

@@ -1,0 +1,23 @@
+import t from 'tap'
+import { startRedis } from '@sms-verify/testing'
+import { createRedis, keys, partition, encodeJob, type E164 } from '../src/index.js'
+
+t.test('send.lua refuses a second send inside the interval and queues exactly one job', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = createRedis({ REDIS_URL: server.url, REDIS_CLUSTER_NODES: [] })
+  t.teardown(() => redis.disconnect())
+  const p = partition(0, 1, false)
+  const k = keys(p)
+  const m = '+8613812345678' as E164
+  const call = (id: string) => {
+    const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'register', code: '123456', createdAt: 1, expiresAt: 2, attempts: 0 })
+    return redis.smsSend(9, k.cooldown(m, 'register'), k.code(m, 'register'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'), 'sms:ip:1.2.3.4:sends', 'sms:budget',
+      Date.now(), id, m, 'register', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, ...job)
+  }
+  const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => call(`0-id${i}`)))
+  t.equal(replies.filter((r) => r[0] === 'ok').length, 1)
+  t.equal(replies.filter((r) => r[0] === 'too_frequent').length, 49)
+  const plain = server.client()
+  t.equal(await plain.xlen('sms:jobs'), 1)
+})
