@@ -11,6 +11,8 @@ const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.
  */
 export const SCRIPTS = {
   smsSend: { file: 'send' },
+  /** send.lua with the 7 per-mobile keys only: Redis Cluster, where a fixed key count lets ioredis route by KEYS[1] */
+  smsSendSharded: { file: 'send', numberOfKeys: 7 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsVerify: { file: 'verify', numberOfKeys: 2 },
   smsStatus: { file: 'status', numberOfKeys: 1 },
@@ -20,6 +22,7 @@ type Arg = string | number | Buffer
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     smsSend(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<(string | number)[], Context>
+    smsSendSharded(...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
     smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
     smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>

@@ -1,0 +1,26 @@
+import t from 'tap'
+import { startRedisCluster } from '@sms-verify/testing'
+import { createRedis, encodeJob, keys, loadConfig, configSchema, partition, partitionCount, partitionIndexOf, type E164 } from '../src/index.js'
+
+t.test('send.lua runs on one slot per mobile in a real cluster, partitions spread over masters', async (t) => {
+  const cluster = await startRedisCluster()
+  t.teardown(() => cluster.stop())
+  const config = loadConfig(configSchema, { REDIS_CLUSTER_NODES: cluster.seeds })
+  const redis = createRedis(config)
+  t.teardown(() => redis.disconnect())
+  const count = partitionCount(config)
+  const now = Date.now()
+  const mobiles = Array.from({ length: 64 }, (_, i) => `+86138${String(i).padStart(8, '0')}` as E164)
+  const replies = await Promise.all(mobiles.map((m) => {
+    const p = partition(partitionIndexOf(m, count), count, true)
+    const k = keys(p)
+    const id = `${p.index}-${m.slice(-16).padStart(16, 'x')}`
+    const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'login', code: '123456', createdAt: now, expiresAt: now + 300000, attempts: 0 })
+    return redis.smsSendSharded(k.cooldown(m, 'login'), k.code(m, 'login'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'),
+      now, id, m, 'login', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, ...job)
+  }))
+  t.ok(replies.every((r) => r[0] === 'ok'), 'every send accepted')
+  const streams = new Set(mobiles.map((m) => partition(partitionIndexOf(m, count), count, true).stream))
+  const owners = new Set(await Promise.all([...streams].map((s) => cluster.masterOf(s))))
+  t.ok(owners.size >= 2, `streams live on ${owners.size} masters`)
+})
