@@ -1,0 +1,95 @@
+// pnpm bench: every figure the issues ask for, printed as a table and written
+// to bench/results/latest.json. Each part starts its own Redis on free ports.
+import { writeFileSync, mkdirSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dist'
+import { loadSendRoute, startServer } from './http.mjs'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const only = process.argv[2] // optional: http | cluster | sender
+const results = {}
+
+/** Environment for the real API: every check on, limits high enough not to trip under one IP. */
+const apiEnv = (extra) => ({
+  LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000000', SEND_LIMIT_PER_IP_PER_HOUR: '1000000000',
+  SMS_DAILY_LIMIT_PER_MOBILE: '10', STREAM_MAXLEN: '100000000', CODE_PEPPER: 'bench-pepper', ...extra,
+})
+
+async function commandsPerSend(clients, accepted) {
+  let calls = 0
+  for (const c of clients) {
+    const info = await c.info('commandstats')
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (!['info', 'cluster', 'command', 'ping', 'config', 'client'].includes(m[1])) calls += Number(m[2])
+    }
+  }
+  return Math.round((calls / Math.max(1, accepted)) * 100) / 100
+}
+
+async function httpBench() {
+  const redis = await startRedis()
+  try {
+    const refPort = await freePort()
+    const ref = await startServer('bench/reference-server.mjs', { REDIS_URL: redis.url, PORT: String(refPort) })
+    const reference = await loadSendRoute({ port: refPort, seconds: SECONDS, prefix: '137' }).finally(() => ref.stop())
+    const admin = redis.client()
+    await admin.config('RESETSTAT')
+    const apiPort = await freePort()
+    const api = await startServer('apps/api/dist/main.js', apiEnv({ REDIS_URL: redis.url, PORT: String(apiPort) }))
+    const real = await loadSendRoute({ port: apiPort, seconds: SECONDS, prefix: '139' }).finally(() => api.stop())
+    const perSend = await commandsPerSend([admin], real.accepted)
+    results.sendRoute = { reference, real, ratio: Math.round((real.requestsPerSec / reference.requestsPerSec) * 1000) / 1000, redisCommandsPerSend: perSend }
+  } finally {
+    await redis.stop()
+  }
+}
+
+async function clusterBench() {
+  const cluster = await startRedisCluster()
+  try {
+    const apiPort = await freePort()
+    const api = await startServer('apps/api/dist/main.js', apiEnv({ REDIS_CLUSTER_NODES: cluster.seeds, PORT: String(apiPort) }))
+    const masters = await cluster.masters()
+    const clients = masters.map((p) => new Redis({ port: p }))
+    await Promise.all(clients.map((c) => c.config('RESETSTAT')))
+    const real = await loadSendRoute({ port: apiPort, seconds: SECONDS, prefix: '158' }).finally(() => api.stop())
+    const perSend = await commandsPerSend(clients, real.accepted)
+    clients.forEach((c) => c.disconnect())
+    results.cluster = { masters: masters.length, real, redisCommandsPerSend: perSend }
+    if (results.sendRoute) results.cluster.vsStandalone = Math.round((real.requestsPerSec / results.sendRoute.real.requestsPerSec) * 1000) / 1000
+  } finally {
+    await cluster.stop()
+  }
+}
+
+async function senderBench() {
+  const { runSenderBench } = await import('./sender.mjs')
+  results.sender = await runSenderBench()
+}
+
+if (!only || only === 'http') await httpBench()
+if (!only || only === 'cluster') await clusterBench()
+if (!only || only === 'sender') await senderBench()
+
+const rows = []
+if (results.sendRoute) {
+  const s = results.sendRoute
+  rows.push(['send route: bare reference (req/s)', s.reference.requestsPerSec, `p99 ${s.reference.latencyP99Ms} ms`])
+  rows.push(['send route: real API (req/s)', s.real.requestsPerSec, `p99 ${s.real.latencyP99Ms} ms, ${s.real.accepted} accepted, ${s.real.non2xx} non-2xx`])
+  rows.push(['send route: ratio (target >= 0.85)', s.ratio, ''])
+  rows.push(['send route: Redis commands per send', s.redisCommandsPerSend, 'INFO commandstats'])
+}
+if (results.cluster) {
+  const c = results.cluster
+  rows.push([`cluster (${c.masters} masters) send route (req/s)`, c.real.requestsPerSec, `p99 ${c.real.latencyP99Ms} ms, ${c.real.non2xx} non-2xx`])
+  if (c.vsStandalone !== undefined) rows.push(['cluster vs standalone (target >= 0.6)', c.vsStandalone, ''])
+  rows.push(['cluster: Redis commands per send', c.redisCommandsPerSend, 'summed over masters'])
+}
+if (results.sender) for (const [k, v] of Object.entries(results.sender)) rows.push([`sender: ${k}`, v, ''])
+const width = Math.max(...rows.map((r) => r[0].length))
+console.log(`\n${'measure'.padEnd(width)} | value | note`)
+console.log(`${'-'.repeat(width)}-|-------|-----`)
+for (const [k, v, note] of rows) console.log(`${k.padEnd(width)} | ${v} | ${note}`)
+mkdirSync('bench/results', { recursive: true })
+writeFileSync('bench/results/latest.json', JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, ...results }, null, 2))
+console.log('\nwritten bench/results/latest.json')
