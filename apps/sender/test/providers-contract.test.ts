@@ -1,0 +1,82 @@
+import t from 'tap'
+import { startFakeRonglian, startFakeTencent, type FakeRonglian, type FakeTencent } from '@sms-verify/testing'
+import type { E164 } from '@sms-verify/shared'
+import type { CodeMessage, Provider } from '../src/provider.js'
+import { createTencentProvider } from '../src/providers/tencent.js'
+import { createRonglianProvider } from '../src/providers/ronglian.js'
+import { providerConfig, signal } from './helpers/provider-fakes.js'
+
+const msg = (mobile: string): CodeMessage => ({ requestId: 'r1', mobile: mobile as E164, purpose: 'login', code: '482913', minutesValid: 5 })
+
+interface Rig {
+  provider: (timeoutMs?: number) => Provider
+  /** program the fake: what `mobile` gets for each outcome class */
+  program: (mobile: string, kind: 'transient' | 'permanent' | 'carrier_limit' | 'stall') => void
+  calls: () => number
+}
+
+const rigs: Record<string, (t: Tap.Test) => Promise<Rig>> = {
+  async tencent(t) {
+    const fake: FakeTencent = await startFakeTencent()
+    t.teardown(() => fake.stop())
+    return {
+      provider: (ms = 2000) => createTencentProvider(providerConfig({ TENCENT_SMS_ENDPOINT: fake.endpoint, PROVIDER_TIMEOUT_MS: String(ms) })),
+      program: (m, kind) => fake.behaviour.set(m, {
+        transient: { code: 'InternalError.Timeout' },
+        permanent: { code: 'InvalidParameterValue.IncorrectPhoneNumber' },
+        carrier_limit: { code: 'LimitExceeded.PhoneNumberOneHourLimit' },
+        stall: { stall: true as const },
+      }[kind]),
+      calls: () => fake.requests.length,
+    }
+  },
+  async ronglian(t) {
+    const fake: FakeRonglian = await startFakeRonglian()
+    t.teardown(() => fake.stop())
+    return {
+      provider: (ms = 2000) => createRonglianProvider(providerConfig({ RONGLIAN_BASE_URL: fake.baseUrl, PROVIDER_TIMEOUT_MS: String(ms) })),
+      program: (m, kind) => fake.behaviour.set(m.replace(/^\+86/, ''), {
+        transient: { httpStatus: 502 },
+        permanent: { statusCode: '160042' },
+        carrier_limit: { statusCode: '160038' },
+        stall: { stall: true as const },
+      }[kind]),
+      calls: () => fake.requests.length,
+    }
+  },
+}
+
+for (const [name, makeRig] of Object.entries(rigs)) {
+  t.test(`${name} honours the provider contract`, async (t) => {
+    const rig = await makeRig(t)
+    const provider = rig.provider()
+    t.equal(provider.name, name)
+
+    const ok = await provider.send(msg('+8613800000001'), signal())
+    t.equal(ok.kind, 'accepted')
+    t.ok(ok.kind === 'accepted' && ok.messageId.length > 0, 'a message id to match receipts with')
+
+    rig.program('+8613800000002', 'transient')
+    t.equal((await provider.send(msg('+8613800000002'), signal())).kind, 'transient')
+
+    rig.program('+8613800000003', 'permanent')
+    t.equal((await provider.send(msg('+8613800000003'), signal())).kind, 'permanent')
+
+    rig.program('+8613800000004', 'carrier_limit')
+    const before = Date.now()
+    const limited = await provider.send(msg('+8613800000004'), signal())
+    t.equal(limited.kind, 'carrier_limit')
+    t.ok(limited.kind === 'carrier_limit' && limited.blockedUntil > before, 'blocked until a future time')
+    t.equal(rig.calls(), 4)
+  })
+
+  t.test(`${name}: a stalled provider is transient once the signal fires`, async (t) => {
+    const rig = await makeRig(t)
+    const provider = rig.provider(200)
+    rig.program('+8613800000005', 'stall')
+    const started = Date.now()
+    const outcome = await provider.send(msg('+8613800000005'), AbortSignal.timeout(200))
+    t.equal(outcome.kind, 'transient')
+    t.ok(Date.now() - started < 1500, `gave up promptly (${Date.now() - started} ms)`)
+  })
+}
