@@ -15,9 +15,9 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>
 }
 
-/** Runs `node <script>` from the repository root with only the given environment added. */
-export function runNode(script: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, [script], {
+/** Runs `node <script> [...args]` from the repository root with only the given environment added. */
+export function runNode(script: string, env: Record<string, string>, args: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,118 @@
+import { GROUP, MINUTE_MS, type Partition, type RedisClient } from '@sms-verify/shared'
+import type { Context } from '../context.js'
+import { pairs, table } from '../format.js'
+
+export interface PartitionStats {
+  partition: number
+  stream: string
+  deadStream: string
+  /** XLEN: entries in the stream, acked or not (the stream is trimmed, not emptied, by acks) */
+  length: number
+  /** whether the consumer group `senders` exists on the stream */
+  group: boolean
+  consumers: number
+  /** entries delivered to a sender and not yet acked (XPENDING) */
+  pending: number
+  /** entries not yet delivered to any sender (XINFO GROUPS lag); null when Redis cannot tell */
+  lag: number | null
+  entriesRead: number | null
+  lastDeliveredId: string | null
+  pendingByConsumer: Record<string, number>
+  /** XLEN of the dead stream */
+  dead: number
+  /** jobs enqueued in the last 60 s (entries with ids newer than now − 60 s) */
+  lastMinute: number
+}
+
+export interface Stats {
+  at: number
+  partitions: PartitionStats[]
+  totals: {
+    length: number, pending: number, lag: number, lagUnknown: number, dead: number, lastMinute: number,
+    consumers: number, pendingByConsumer: Record<string, number>,
+  }
+}
+
+const isNoKey = (err: unknown) => /no such key|NOGROUP/i.test(String(err))
+
+async function groupInfo(redis: RedisClient, stream: string) {
+  try {
+    const groups = (await redis.xinfo('GROUPS', stream)) as unknown[]
+    const g = groups.map(pairs).find((x) => x.name === GROUP)
+    if (!g) return undefined
+    const n = (v: unknown) => (v === null || v === undefined ? null : Number(v))
+    return { consumers: Number(g.consumers), pending: Number(g.pending), lag: n(g.lag), entriesRead: n(g['entries-read']), lastDeliveredId: String(g['last-delivered-id']) }
+  } catch (err) {
+    if (isNoKey(err)) return undefined
+    throw err
+  }
+}
+
+async function pendingByConsumer(redis: RedisClient, stream: string): Promise<Record<string, number>> {
+  try {
+    const [, , , consumers] = (await redis.xpending(stream, GROUP)) as [number, string | null, string | null, Array<[string, string]> | null]
+    return Object.fromEntries((consumers ?? []).map(([name, count]) => [name, Number(count)]))
+  } catch (err) {
+    if (isNoKey(err)) return {}
+    throw err
+  }
+}
+
+/**
+ * Entries newer than `since`, counted a page of ids at a time. Bounded by the
+ * minute's traffic, which the stream's MAXLEN and the send budget bound too.
+ */
+async function countSince(redis: RedisClient, stream: string, since: number, page = 5000): Promise<number> {
+  let count = 0
+  let start = String(since)
+  for (;;) {
+    const batch = (await redis.xrange(stream, start, '+', 'COUNT', page)) as Array<[string, string[]]>
+    count += batch.length
+    if (batch.length < page) return count
+    start = `(${batch[batch.length - 1]![0]}`
+  }
+}
+
+export async function partitionStats(redis: RedisClient, p: Partition, now: number): Promise<PartitionStats> {
+  const [length, group, byConsumer, dead, lastMinute] = await Promise.all([
+    redis.xlen(p.stream), groupInfo(redis, p.stream), pendingByConsumer(redis, p.stream),
+    redis.xlen(p.deadStream), countSince(redis, p.stream, now - MINUTE_MS),
+  ])
+  return {
+    partition: p.index, stream: p.stream, deadStream: p.deadStream, length,
+    group: group !== undefined, consumers: group?.consumers ?? 0, pending: group?.pending ?? 0,
+    lag: group ? group.lag : length, entriesRead: group?.entriesRead ?? null, lastDeliveredId: group?.lastDeliveredId ?? null,
+    pendingByConsumer: byConsumer, dead, lastMinute,
+  }
+}
+
+export async function collectStats(ctx: Context, now = Date.now()): Promise<Stats> {
+  const redis = ctx.redis()
+  const partitions = await Promise.all(ctx.partitions.map((p) => partitionStats(redis, p, now)))
+  const totals: Stats['totals'] = { length: 0, pending: 0, lag: 0, lagUnknown: 0, dead: 0, lastMinute: 0, consumers: 0, pendingByConsumer: {} }
+  for (const s of partitions) {
+    totals.length += s.length
+    totals.pending += s.pending
+    totals.dead += s.dead
+    totals.lastMinute += s.lastMinute
+    totals.consumers = Math.max(totals.consumers, s.consumers)
+    if (s.lag === null) totals.lagUnknown++
+    else totals.lag += s.lag
+    for (const [name, n] of Object.entries(s.pendingByConsumer)) totals.pendingByConsumer[name] = (totals.pendingByConsumer[name] ?? 0) + n
+  }
+  return { at: now, partitions, totals }
+}
+
+export async function stats(ctx: Context): Promise<void> {
+  const s = await collectStats(ctx)
+  if (ctx.json) return ctx.io.out(JSON.stringify(s))
+  const lag = (v: number | null) => (v === null ? '?' : v)
+  const rows: Array<Array<string | number>> = [['partition', 'stream', 'length', 'lag', 'pending', 'consumers', 'dead', 'last 60 s']]
+  for (const p of s.partitions) rows.push([p.partition, p.stream + (p.group ? '' : ' (no group)'), p.length, lag(p.lag), p.pending, p.consumers, p.dead, p.lastMinute])
+  const t = s.totals
+  if (s.partitions.length > 1) rows.push(['total', `${s.partitions.length} partitions`, t.length, t.lagUnknown ? `${t.lag}+?` : t.lag, t.pending, t.consumers, t.dead, t.lastMinute])
+  ctx.io.out(table(rows))
+  const consumers = Object.entries(t.pendingByConsumer)
+  ctx.io.out('')
+  ctx.io.out(consumers.length === 0 ? 'pending per consumer: none' : table([['consumer', 'pending'], ...consumers.sort((a, b) => b[1] - a[1])]))
+}

@@ -1,0 +1,187 @@
+import t from 'tap'
+import { GROUP, keys, MINUTE_MS } from '@sms-verify/shared'
+import { startRedis } from '@sms-verify/testing'
+import { codeJob, partitionsOf, sms, startSms } from './helpers/sms.js'
+
+const SECRET = '987654'
+
+t.test('stats on one partition: length, lag, pending per consumer, dead letters, last minute', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const [p] = partitionsOf(1)
+  const k = keys(p!)
+  // One job older than a minute, then three fresh ones.
+  await redis.xadd(k.jobs, `${Date.now() - 2 * MINUTE_MS}-0`, ...codeJob(p!, '+8613812345678').fields)
+  for (let i = 0; i < 3; i++) await redis.xadd(k.jobs, '*', ...codeJob(p!, `+861381234567${i}`).fields)
+  await redis.xgroup('CREATE', k.jobs, GROUP, '0')
+  await redis.xreadgroup('GROUP', GROUP, 'sender-a', 'COUNT', 2, 'STREAMS', k.jobs, '>')
+  await redis.xreadgroup('GROUP', GROUP, 'sender-b', 'COUNT', 1, 'STREAMS', k.jobs, '>')
+  await redis.xadd(k.dead, '*', ...codeJob(p!, '+8613912345678').fields, 'reason', 'permanent', 'error', 'bad number')
+
+  const env = { REDIS_URL: server.url }
+  const r = await sms(env, 'stats', '--json')
+  t.equal(r.code, 0, r.output)
+  const s = r.json as { partitions: Array<Record<string, unknown>>, totals: Record<string, unknown> }
+  t.equal(s.partitions.length, 1)
+  t.match(s.partitions[0], { stream: 'sms:jobs', deadStream: 'sms:jobs:dead', length: 4, group: true, consumers: 2, pending: 3, lag: 1, dead: 1, lastMinute: 3 })
+  t.same(s.partitions[0]!.pendingByConsumer, { 'sender-a': 2, 'sender-b': 1 })
+  t.match(s.totals, { length: 4, pending: 3, lag: 1, dead: 1, lastMinute: 3, pendingByConsumer: { 'sender-a': 2, 'sender-b': 1 } })
+
+  const human = await sms(env, 'stats')
+  t.equal(human.code, 0)
+  t.match(human.output, /sms:jobs\s+4\s+1\s+3\s+2\s+1\s+3/)
+  t.match(human.output, /sender-a\s+2/)
+})
+
+t.test('four partitions: stats sum, dead list masks, replay one and all, purge needs --yes', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const env = { REDIS_URL: server.url, STREAM_PARTITIONS: '4' }
+  const ps = partitionsOf(4)
+  for (const [i, p] of ps.entries()) {
+    const k = keys(p)
+    for (let j = 0; j <= i; j++) await redis.xadd(k.jobs, '*', ...codeJob(p, `+86138000000${i}${j}`).fields)
+    await redis.xgroup('CREATE', k.jobs, GROUP, '0')
+  }
+  await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 1, 'STREAMS', keys(ps[3]!).jobs, '>')
+  await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 2, 'STREAMS', keys(ps[2]!).jobs, '>')
+  const deadJobs = [codeJob(ps[1]!, '+8613811112222', { attempts: 5 }), codeJob(ps[3]!, '+8613833334444', { attempts: 5 })]
+  const deadIds: string[] = []
+  for (const [i, d] of deadJobs.entries()) {
+    const p = ps[i === 0 ? 1 : 3]!
+    await redis.hset(keys(p).request(d.requestId), 'requestId', d.requestId, 'status', 'failed', 'attempts', '5')
+    deadIds.push((await redis.xadd(keys(p).dead, '*', ...d.fields, 'reason', 'attempts_exhausted', 'error', 'provider timeout for +8613811112222'))!)
+  }
+
+  const stats = await sms(env, 'stats', '--json')
+  t.equal(stats.code, 0, stats.output)
+  const s = stats.json as { partitions: Array<Record<string, unknown>>, totals: Record<string, unknown> }
+  t.same(s.partitions.map((x) => x.stream), ['sms:jobs:{0}', 'sms:jobs:{1}', 'sms:jobs:{2}', 'sms:jobs:{3}'])
+  t.same(s.partitions.map((x) => x.length), [1, 2, 3, 4])
+  t.same(s.partitions.map((x) => x.pending), [0, 0, 2, 1])
+  t.same(s.partitions.map((x) => x.dead), [0, 1, 0, 1])
+  t.match(s.totals, { length: 10, pending: 3, lag: 7, dead: 2, lastMinute: 10, pendingByConsumer: { 'sender-x': 3 } })
+
+  const list = await sms(env, 'dead', 'list', '--json')
+  t.equal(list.code, 0, list.output)
+  const letters = (list.json as { total: number, deadLetters: Array<Record<string, unknown>> })
+  t.equal(letters.total, 2)
+  t.match(letters.deadLetters, [
+    { partition: 1, id: deadIds[0], requestId: deadJobs[0]!.requestId, reason: 'attempts_exhausted', attempts: 5, mobile: '138****2222', error: 'provider timeout for 138****2222' },
+    { partition: 3, id: deadIds[1], mobile: '138****4444' },
+  ])
+  t.notMatch(list.output, SECRET, 'no code in the output')
+  t.notMatch(list.output, /13811112222/, 'no full mobile in the output')
+  const human = await sms(env, 'dead', 'list')
+  t.match(human.output, /138\*\*\*\*2222/)
+  t.notMatch(human.output, SECRET)
+
+  const one = await sms(env, 'dead', 'replay', deadIds[0]!, '--json')
+  t.equal(one.code, 0, one.output)
+  t.match(one.json, { replayed: 1, entries: [{ partition: 1, deadId: deadIds[0], requestId: deadJobs[0]!.requestId, expired: false }] })
+  t.equal(await redis.xlen(keys(ps[1]!).dead), 0)
+  const [requeued] = await redis.xrevrange(keys(ps[1]!).jobs, '+', '-', 'COUNT', 1)
+  const fields = Object.fromEntries(requeued![1].flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]]])))
+  t.match(fields, { requestId: deadJobs[0]!.requestId, mobile: '+8613811112222', code: SECRET, attempts: '0' })
+  t.notOk('reason' in fields || 'error' in fields, 'dead-letter fields are dropped')
+  t.equal(await redis.hget(keys(ps[1]!).request(deadJobs[0]!.requestId), 'status'), 'queued', 'failed status reopened')
+
+  const again = await sms(env, 'dead', 'replay', deadIds[0]!, '--json')
+  t.equal(again.code, 3, 'replaying a gone entry is not found')
+  t.equal(again.json.error, 'not_found')
+
+  const all = await sms(env, 'dead', 'replay', '--all', '--json')
+  t.equal(all.code, 0, all.output)
+  t.match(all.json, { replayed: 1 })
+  t.equal(await redis.xlen(keys(ps[3]!).dead), 0)
+  t.equal(await redis.xlen(keys(ps[3]!).jobs), 5)
+
+  t.equal((await sms(env, 'dead', 'replay')).code, 2, 'replay needs an id or --all')
+  t.equal((await sms(env, 'dead', 'replay', 'nope')).code, 2, 'a malformed id is a usage error')
+
+  for (const p of ps) await redis.xadd(keys(p).dead, '*', ...codeJob(p, '+8613855556666').fields, 'reason', 'permanent')
+  const refused = await sms(env, 'dead', 'purge')
+  t.equal(refused.code, 2)
+  t.equal(await redis.xlen(keys(ps[0]!).dead), 1, 'nothing purged without --yes')
+  const purged = await sms(env, 'dead', 'purge', '--yes', '--json')
+  t.equal(purged.code, 0, purged.output)
+  t.match(purged.json, { purged: 4 })
+  for (const p of ps) t.equal(await redis.xlen(keys(p).dead), 0)
+  t.match((await sms(env, 'dead', 'list', '--json')).json, { total: 0 })
+})
+
+t.test('status reads the record from the partition in the request id', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const env = { REDIS_URL: server.url, STREAM_PARTITIONS: '4' }
+  const p = partitionsOf(4)[2]!
+  const { requestId } = codeJob(p, '+8613812345678')
+  const future = Date.now() + 60_000
+  await redis.hset(keys(p).request(requestId), 'requestId', requestId, 'status', 'sent', 'mobile', '+8613812345678', 'purpose', 'login', 'attempts', '1', 'provider', 'console', 'expiresAt', String(future), 'updatedAt', String(Date.now()))
+
+  const r = await sms(env, 'status', requestId, '--json')
+  t.equal(r.code, 0, r.output)
+  t.match(r.json, { requestId, status: 'sent', mobile: '138****5678', purpose: 'login', attempts: 1, provider: 'console', partition: 2 })
+  t.notMatch(r.output, /13812345678/)
+  t.match((await sms(env, 'status', requestId)).output, /status\s+sent/)
+
+  await redis.hset(keys(p).request(requestId), 'expiresAt', String(Date.now() - 1))
+  t.match((await sms(env, 'status', requestId, '--json')).json, { status: 'expired' }, 'an unchecked code past its expiry reads expired')
+
+  const missing = await sms(env, 'status', '1-AAAAAAAAAAAAAAAA', '--json')
+  t.equal(missing.code, 3)
+  t.match(missing.json, { error: 'not_found' })
+  t.equal((await sms(env, 'status', '9-AAAAAAAAAAAAAAAA')).code, 3, 'a partition beyond STREAM_PARTITIONS is not found')
+  t.equal((await sms(env, 'status', 'not-an-id')).code, 2)
+  t.equal((await sms(env, 'status')).code, 2, 'missing argument')
+})
+
+t.test('tail follows every partition, masked, and stops after --count', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const env = { REDIS_URL: server.url, STREAM_PARTITIONS: '4' }
+  const ps = partitionsOf(4)
+  await redis.xadd(keys(ps[0]!).jobs, '*', ...codeJob(ps[0]!, '+8613800000001').fields)
+  const proc = startSms(env, 'tail', '--json', '--count', '3', '--block', '200')
+  t.teardown(() => proc.kill('SIGKILL'))
+  await proc.waitForLine((l) => String(l.msg).startsWith('following 4 streams'))
+  const jobs = [codeJob(ps[1]!, '+8613811110001'), codeJob(ps[3]!, '+8613811110003'), codeJob(ps[1]!, '+8613811110004')]
+  await redis.xadd(keys(ps[1]!).jobs, '*', ...jobs[0]!.fields)
+  await redis.xadd(keys(ps[3]!).jobs, '*', ...jobs[1]!.fields)
+  await redis.xadd(keys(ps[1]!).jobs, '*', ...jobs[2]!.fields, 'code', SECRET)
+  t.equal(await proc.exited, 0, proc.output())
+  const seen = proc.lines.filter((l) => 'requestId' in l)
+  t.equal(seen.length, 3, 'the job queued before tail started is not shown')
+  t.same(seen.map((l) => l.requestId).sort(), jobs.map((j) => j.requestId).sort())
+  t.match(seen.find((l) => l.requestId === jobs[1]!.requestId), { partition: 3, kind: 'code', purpose: 'register', mobile: '138****0003' })
+  t.notMatch(proc.output(), SECRET)
+  t.notMatch(proc.output(), /13811110001/)
+})
+
+t.test('tail stops cleanly on SIGTERM', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const proc = startSms({ REDIS_URL: server.url }, 'tail')
+  t.teardown(() => proc.kill('SIGKILL'))
+  await proc.waitForLine((l) => String(l.msg).startsWith('following 1 stream'))
+  t.equal(await proc.kill('SIGTERM'), 0)
+})
+
+t.test('errors: usage 2, unreachable Redis 1, bad config 1', async (t) => {
+  const server = await startRedis()
+  const port = server.port
+  await server.stop()
+  const down = await sms({ REDIS_URL: `redis://127.0.0.1:${port}/0` }, 'stats', '--json')
+  t.equal(down.code, 1)
+  t.match(down.json, { error: 'redis_error', message: /cannot reach Redis/ })
+  t.equal((await sms({ REDIS_URL: 'http://nope' }, 'stats')).code, 1)
+  t.equal((await sms({}, 'frobnicate')).code, 2)
+  t.equal((await sms({}, 'stats', '--frobnicate')).code, 2)
+  t.equal((await sms({}, 'dead', 'bury')).code, 2)
+  t.equal((await sms({})).code, 2, 'no command prints help and is a usage error')
+  t.equal((await sms({}, '--help')).code, 0)
+})

@@ -1,0 +1,30 @@
+import { runNode, type RunningProcess } from '@sms-verify/testing'
+import { allPartitions, encodeJob, newRequestId, type Job, type Partition } from '@sms-verify/shared'
+
+export interface SmsResult {
+  code: number | string
+  /** the first JSON line the command printed (its --json answer) */
+  json: Record<string, unknown>
+  /** every output line, parsed where JSON */
+  lines: Array<Record<string, unknown>>
+  output: string
+}
+
+/** Runs the built CLI as a real process and waits for it to exit. */
+export async function sms(env: Record<string, string>, ...args: string[]): Promise<SmsResult> {
+  const proc = runNode('apps/cli/dist/main.js', env, args)
+  const code = await proc.exited
+  const json = proc.lines.find((l) => !('msg' in l && Object.keys(l).length === 1)) ?? {}
+  return { code, json, lines: proc.lines, output: proc.output() }
+}
+
+export const startSms = (env: Record<string, string>, ...args: string[]): RunningProcess => runNode('apps/cli/dist/main.js', env, args)
+
+export const partitionsOf = (count: number): Partition[] => allPartitions(count, false)
+
+export function codeJob(p: Partition, mobile: string, extra: Partial<Job> = {}): { requestId: string, fields: string[] } {
+  const requestId = newRequestId(p.index)
+  const now = Date.now()
+  const job = { v: 1, kind: 'code', requestId, mobile, purpose: 'register', code: '987654', createdAt: now, expiresAt: now + 300_000, attempts: 0, ...extra } as Job
+  return { requestId, fields: encodeJob(job) }
+}
