@@ -16,6 +16,7 @@ export const SCRIPTS = {
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsVerify: { file: 'verify', numberOfKeys: 2 },
   smsStatus: { file: 'status', numberOfKeys: 1 },
+  smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
 } as const satisfies Record<string, { file: string, numberOfKeys?: number }>
 
@@ -27,6 +28,7 @@ declare module 'ioredis' {
     smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
     smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
     smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>
+    smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>
     smsReceipt(serial: string, now: number, delivered: '1' | '0', reason: string, requestPrefix: string): Result<[number, string], Context>
   }
 }

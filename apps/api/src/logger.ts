@@ -1,0 +1,21 @@
+import { pino, type DestinationStream, type Logger } from 'pino'
+import { loggerOptions, maskMobilesIn } from '@sms-verify/shared'
+
+/**
+ * The API's pino logger: the shared options (masked mobiles, redacted codes)
+ * plus a request serializer whose URL is masked too, since the legacy route
+ * carries the mobile in its path.
+ */
+export function createApiLogger(level: string, destination?: DestinationStream): Logger {
+  const base = loggerOptions(level, 'api')
+  const options = {
+    ...base,
+    serializers: {
+      ...base.serializers,
+      req: (req: { method: string, url: string, host?: string, ip?: string }) => ({
+        method: req.method, url: maskMobilesIn(req.url), host: req.host, remoteAddress: req.ip,
+      }),
+    },
+  }
+  return destination ? pino(options, destination) : pino(options)
+}

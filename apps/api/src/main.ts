@@ -1,0 +1,50 @@
+import { type Config, ConfigError, configSchema, createRedis, FAIL_FAST, loadConfig, randomPepper, sealKeyFrom } from '@sms-verify/shared'
+import { buildApp } from './app.js'
+import { createApiLogger } from './logger.js'
+
+function configOrExit(): Config {
+  try {
+    return loadConfig(configSchema, process.env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(1)
+  }
+}
+const config = configOrExit()
+
+const log = createApiLogger(config.LOG_LEVEL)
+if (config.CODE_PEPPER === undefined) log.warn('CODE_PEPPER is unset: using a random pepper, so codes do not survive a restart and replicas cannot verify each other\'s codes')
+if (config.JOB_SEAL_KEY === undefined) log.warn('JOB_SEAL_KEY is unset: codes travel in the clear inside stream entries')
+if (config.TEST_NUMBERS.size > 0 && config.NODE_ENV === 'production') log.warn({ count: config.TEST_NUMBERS.size }, 'TEST_NUMBERS is set in production: these numbers get fixed codes')
+
+const redis = createRedis(config, FAIL_FAST)
+// FAIL_FAST answers 503 while Redis is away; the client reconnects by itself, so errors are only logged.
+redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'))
+
+const app = await buildApp(config, {
+  redis,
+  logger: log,
+  pepper: config.CODE_PEPPER === undefined ? randomPepper() : Buffer.from(config.CODE_PEPPER, 'utf8'),
+  sealKey: sealKeyFrom(config.JOB_SEAL_KEY),
+})
+
+let closing = false
+async function shutdown(signal: string) {
+  if (closing) return
+  closing = true
+  log.info({ signal }, 'api shutting down')
+  const timer = setTimeout(() => {
+    log.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting with requests in flight')
+    process.exit(0)
+  }, config.SHUTDOWN_TIMEOUT_MS)
+  timer.unref()
+  await app.close().catch((err: unknown) => log.error({ err }, 'error while closing'))
+  log.info('api stopped')
+  process.exit(0)
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.once('SIGINT', () => void shutdown('SIGINT'))
+
+await app.listen({ host: config.HOST, port: config.PORT })
+log.info({ port: config.PORT }, 'api listening')

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
+
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return {
+    registry,
+    requests: new Counter({ name: 'sms_api_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    issued: new Counter({ name: 'sms_codes_issued_total', help: 'codes accepted and queued', labelNames: ['purpose'], registers: [registry] }),
+    refused: new Counter({ name: 'sms_codes_refused_total', help: 'code requests refused, by reason', labelNames: ['reason'], registers: [registry] }),
+    verify: new Counter({ name: 'sms_verify_total', help: 'verify outcomes', labelNames: ['outcome'], registers: [registry] }),
+  }
+}
+export type Metrics = ReturnType<typeof createMetrics>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+/** A registry per app instance, so two apps in one process (tests) never share counters. */
+export const metricsPlugin = fp(async (app) => {
+  const metrics = createMetrics()
+  app.decorate('metrics', metrics)
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode })
+  })
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+}, { name: 'sms-metrics' })

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import {
+  BULK_MAX_RECIPIENTS_PER_JOB, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, partitionIndexOf, safeEqual, type E164,
+} from '@sms-verify/shared'
+import type { ApiContext } from '../context.js'
+import { ApiError, errorResponses, errors, refusal } from '../errors.js'
+import { fingerprint, idempotencyKeyHash, idempotencyKeyOf } from '../idempotency.js'
+import { IdempotencyHeaders, Purpose } from '../schemas.js'
+import { admitMobile } from '../send-code.js'
+
+const MAX_MOBILES = 10_000
+
+const Rejected = Type.Array(Type.Object({
+  mobile: Type.String(),
+  error: Type.String({ description: 'invalid_mobile, region_not_allowed or duplicate' }),
+}))
+
+const Accepted = Type.Object({
+  requestId: Type.String({ examples: ['3-Jq3v9xP2aL0mZ8kQ'] }),
+  accepted: Type.Integer({ description: 'recipients queued', examples: [2] }),
+  rejected: Rejected,
+})
+
+const schema = {
+  summary: 'Send a notification to many numbers (admin)',
+  description: `Needs \`Authorization: Bearer <ADMIN_TOKEN>\`; 404 while ADMIN_TOKEN is unset. Exactly one of purpose or templateId. Numbers are queued in jobs of at most ${BULK_MAX_RECIPIENTS_PER_JOB}; duplicates and numbers that do not parse or are outside ALLOWED_REGIONS are listed in rejected. With Idempotency-Key, the same key and the same sorted mobiles, purpose/templateId and params within 24 h answer the first answer again.`,
+  tags: ['notifications'],
+  security: [{ bearer: [] }],
+  headers: IdempotencyHeaders,
+  body: Type.Object({
+    mobiles: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: MAX_MOBILES }),
+    purpose: Type.Optional(Purpose),
+    templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
+    params: Type.Array(Type.String({ maxLength: 256 }), { maxItems: 16, default: [] }),
+  }, { additionalProperties: false, examples: [{ mobiles: ['13812345678', '+8613912345678'], templateId: '1234567', params: ['周五', '10:00'] }] }),
+  response: { 202: Accepted, ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503) },
+}
+
+type Answer = { requestId: string, accepted: number, rejected: Array<{ mobile: string, error: string }> }
+
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const { config } = ctx
+  app.post('/v1/sms/notifications', {
+    schema,
+    bodyLimit: 1024 * 1024,
+    // before the body is read: an unauthenticated client never gets a large body parsed
+    onRequest: async (request) => {
+      const token = config.ADMIN_TOKEN
+      if (token === undefined) throw errors.notFound()
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
+      if (!match) throw errors.unauthorized()
+      if (!safeEqual(match[1]!, token)) throw errors.forbidden()
+    },
+  }, async (request, reply) => {
+    const { mobiles, purpose, templateId, params } = request.body
+    if ((purpose === undefined) === (templateId === undefined)) throw errors.invalidBody('exactly one of purpose or templateId')
+    const idempotencyKey = idempotencyKeyOf(request.headers)
+
+    const accepted: E164[] = []
+    const seen = new Set<string>()
+    const rejected: Answer['rejected'] = []
+    for (const mobile of mobiles) {
+      try {
+        const e164 = admitMobile(mobile, config.ALLOWED_REGIONS)
+        if (seen.has(e164)) rejected.push({ mobile, error: 'duplicate' })
+        else { seen.add(e164); accepted.push(e164) }
+      } catch (err) {
+        rejected.push({ mobile, error: (err as ApiError).error })
+      }
+    }
+    if (accepted.length === 0) throw new ApiError(400, 'invalid_mobile', 'no number in the list can be sent to', { rejected })
+
+    const now = ctx.now()
+    const p = partitionIndexOf(idempotencyKey ?? randomUUID(), ctx.partitions.length)
+    const k = ctx.partitions[p]!
+    const requestId = newRequestId(p)
+    const expiresAt = now + config.STATUS_TTL_SECONDS * 1000
+    const jobArgs: Array<string | number> = []
+    for (let i = 0; i < accepted.length; i += BULK_MAX_RECIPIENTS_PER_JOB) {
+      const fields = encodeJob({
+        v: 1, kind: 'bulk', requestId, mobiles: accepted.slice(i, i + BULK_MAX_RECIPIENTS_PER_JOB),
+        ...(purpose === undefined ? {} : { purpose }), ...(templateId === undefined ? {} : { templateId }),
+        params, createdAt: now, expiresAt, attempts: 0,
+      })
+      jobArgs.push(fields.length, ...fields)
+    }
+    const answer: Answer = { requestId, accepted: accepted.length, rejected }
+    const idem = idempotencyKey === undefined ? undefined : idempotencyKeyHash(idempotencyKey)
+    const print = idem === undefined ? '' : fingerprint([...mobiles].sort().join(','), purpose ?? '', templateId ?? '', JSON.stringify(params))
+    const result = await app.redis.smsBulk(k.request(requestId), k.jobs, k.idempotency(idem ?? '-'),
+      now, requestId, print, IDEMPOTENCY_TTL_MS, expiresAt - now + config.STATUS_TTL_SECONDS * 1000, accepted.length,
+      config.STREAM_MAXLEN, JSON.stringify(answer), expiresAt, Math.ceil(accepted.length / BULK_MAX_RECIPIENTS_PER_JOB), ...jobArgs)
+
+    if (result[0] === 'replay') return reply.code(202).send(JSON.parse(result[1]!) as Answer)
+    if (result[0] !== 'ok') throw refusal(result[0]!, Number(result[1] ?? 1000))
+    request.log.info({ requestId, recipients: accepted.length, rejected: rejected.length, purpose, templateId }, 'bulk notification queued')
+    return reply.code(202).send(answer)
+  })
+}

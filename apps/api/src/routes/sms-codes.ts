@@ -1,0 +1,30 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { errorResponses } from '../errors.js'
+import { IdempotencyHeaders, Mobile, Purpose } from '../schemas.js'
+import { idempotencyKeyOf } from '../idempotency.js'
+import type { CodeSender } from '../send-code.js'
+
+const schema = {
+  summary: 'Send a verification code',
+  description: 'Queues one SMS with a fresh code. Refused while a code for the same number and purpose was sent within RESEND_INTERVAL_SECONDS, and by the per-number, per-IP, carrier and budget limits.',
+  tags: ['codes'],
+  headers: IdempotencyHeaders,
+  body: Type.Object({ mobile: Mobile, purpose: Purpose }, { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register' }] }),
+  response: {
+    202: Type.Object({
+      requestId: Type.String({ examples: ['0-Jq3v9xP2aL0mZ8kQ'] }),
+      expiresIn: Type.Integer({ description: 'seconds the code stays valid', examples: [300] }),
+      resendIn: Type.Integer({ description: 'seconds until another code may be asked for', examples: [60] }),
+    }),
+    ...errorResponses(400, 413, 415, 422, 429, 503),
+  },
+}
+
+export const smsCodeRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender }> = async (app, { send }) => {
+  app.post('/v1/sms-codes', { schema }, async (request, reply) => {
+    const idempotencyKey = idempotencyKeyOf(request.headers)
+    const body = await send({ ...request.body, ip: request.ip, idempotencyKey }, request.log)
+    return reply.code(202).send(body)
+  })
+}

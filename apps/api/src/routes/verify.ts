@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { codeHmac, partitionIndexOf } from '@sms-verify/shared'
+import type { ApiContext } from '../context.js'
+import { errorResponses, errors, refusal } from '../errors.js'
+import { Mobile, Purpose } from '../schemas.js'
+import { admitMobile } from '../send-code.js'
+
+const schema = {
+  summary: 'Check a code',
+  description: 'A right code is used up (200 once, then 404). Wrong tries count down attemptsLeft; the last one burns the code (429 until it expires, even with the right code). Wrong tries are also capped per number across codes in 24 h (VERIFY_MAX_FAILURES_PER_DAY). A code that is not 4 to 10 digits is refused with 400 invalid_code and does not count as a try.',
+  tags: ['codes'],
+  body: Type.Object({
+    mobile: Mobile,
+    purpose: Purpose,
+    code: Type.String({ pattern: '^\\d{4,10}$', examples: ['042917'] }),
+  }, { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register', code: '042917' }] }),
+  response: {
+    200: Type.Object({ verified: Type.Literal(true) }),
+    ...errorResponses(400, 404, 413, 415, 429, 503),
+  },
+}
+
+export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const { config } = ctx
+  app.post('/v1/sms-codes/verify', { schema }, async (request) => {
+    const { purpose, code } = request.body
+    const mobile = admitMobile(request.body.mobile, config.ALLOWED_REGIONS)
+    const k = ctx.partitions[partitionIndexOf(mobile, ctx.partitions.length)]!
+    const reply = await app.redis.smsVerify(k.code(mobile, purpose), k.verifyFailures(mobile), ctx.now(),
+      codeHmac(ctx.pepper, mobile, purpose, code), config.VERIFY_MAX_ATTEMPTS, config.VERIFY_MAX_FAILURES_PER_DAY, k.requestPrefix)
+    const outcome = String(reply[0])
+    app.metrics.verify.inc({ outcome })
+    request.log.info({ mobile, purpose, outcome, requestId: outcome === 'verified' ? reply[1] : undefined }, 'code checked')
+    switch (outcome) {
+      case 'verified': return { verified: true as const }
+      case 'wrong_code': throw errors.wrongCode(Number(reply[1]))
+      case 'no_code': throw errors.noCode()
+      default: throw refusal(outcome, Number(reply[1] ?? 1000))
+    }
+  })
+}

@@ -1,0 +1,11 @@
+import { Type } from '@sinclair/typebox'
+import { PurposeSchema } from '@sms-verify/shared'
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.js'
+
+/** Loose on purpose: libphonenumber decides validity, so a bad number gets invalid_mobile, not a schema error. */
+export const Mobile = Type.String({ minLength: 1, maxLength: 32, description: 'a mobile number; without a country code it is read as CN', examples: ['13812345678', '+8613812345678'] })
+export { PurposeSchema as Purpose }
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'repeat a request safely within 24 h', examples: ['order-4711-signup'] })),
+})

@@ -1,0 +1,134 @@
+import type { FastifyBaseLogger } from 'fastify'
+import {
+  codeHmac, encodeJob, generateCode, globalKeys, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS, newRequestId,
+  parseMobile, partitionIndexOf, seal, type E164, type Purpose, type RedisClient,
+} from '@sms-verify/shared'
+import type { ApiContext } from './context.js'
+import { errors, refusal, type ApiError } from './errors.js'
+import { fingerprint, idempotencyKeyHash } from './idempotency.js'
+import type { Metrics } from './plugins/metrics.js'
+
+export interface SendInput {
+  readonly mobile: string
+  readonly purpose: Purpose
+  readonly ip: string
+  readonly idempotencyKey?: string | undefined
+}
+
+export interface Accepted {
+  readonly requestId: string
+  /** seconds */
+  readonly expiresIn: number
+  readonly resendIn: number
+}
+
+type Reply = (string | number)[]
+
+/** The number a person typed → E.164 of an allowed region, or the 400 that says why not. */
+export function admitMobile(input: string, allowedRegions: readonly string[]): E164 {
+  const parsed = parseMobile(input)
+  if (!parsed.ok) throw errors.invalidMobile()
+  if (parsed.region === undefined || !allowedRegions.includes(parsed.region)) throw errors.regionNotAllowed()
+  return parsed.e164
+}
+
+/**
+ * The send path shared by `POST /v1/sms-codes` and the legacy route: one
+ * send.lua call (standalone) decides cooldown, limits, idempotency and queues
+ * the job. Created once per app, so the budget warning is rate-limited per process.
+ */
+export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics) {
+  const { config } = ctx
+  const codeTtlMs = config.CODE_TTL_SECONDS * 1000
+  let budgetWarnedAt = -Infinity
+
+  /** 'ok' reply → the 202 body; replays recompute the same numbers from the stored reply. */
+  function accepted(reply: Reply): Accepted {
+    const [, requestId, expiresAt, resendAt] = reply as [string, string, number, number]
+    const sentAt = Number(expiresAt) - codeTtlMs
+    return { requestId, expiresIn: config.CODE_TTL_SECONDS, resendIn: Math.max(0, Math.ceil((Number(resendAt) - sentAt) / 1000)) }
+  }
+
+  function interpret(reply: Reply, log: FastifyBaseLogger, fresh: boolean, purpose: Purpose): Accepted {
+    const [verdict] = reply
+    if (verdict === 'ok') {
+      if (fresh) metrics.issued.inc({ purpose })
+      return accepted(reply)
+    }
+    if (verdict === 'replay') return interpret(JSON.parse(String(reply[1])) as Reply, log, false, purpose)
+    const reason = String(verdict)
+    if (fresh) metrics.refused.inc({ reason })
+    if (reason === 'budget_exhausted' && Date.now() - budgetWarnedAt >= MINUTE_MS) {
+      budgetWarnedAt = Date.now()
+      log.warn({ budgetPerMinute: config.SMS_BUDGET_PER_MINUTE }, 'SMS budget exhausted: refusing sends')
+    }
+    throw refusal(reason, Number(reply[1] ?? 1000))
+  }
+
+  return async function send(input: SendInput, log: FastifyBaseLogger): Promise<Accepted> {
+    const mobile = admitMobile(input.mobile, config.ALLOWED_REGIONS)
+    const { purpose } = input
+    const now = ctx.now()
+    const p = partitionIndexOf(mobile, ctx.partitions.length)
+    const k = ctx.partitions[p]!
+    const requestId = newRequestId(p)
+    const testCode = config.TEST_NUMBERS.get(mobile)
+    const code = testCode ?? generateCode(config.CODE_LENGTH)
+    const idem = input.idempotencyKey === undefined ? undefined : idempotencyKeyHash(input.idempotencyKey)
+    const job = encodeJob({
+      v: 1, kind: 'code', requestId, mobile, purpose,
+      ...(ctx.sealKey ? { sealed: seal(ctx.sealKey, code, requestId) } : { code }),
+      createdAt: now, expiresAt: now + codeTtlMs, attempts: 0,
+    })
+    const budget = config.SMS_BUDGET_PER_MINUTE ?? 0
+    const slotKeys = [k.cooldown(mobile, purpose), k.code(mobile, purpose), k.daily(mobile), k.carrierBlock(mobile), k.request(requestId), k.jobs, k.idempotency(idem ?? '-')]
+    const argv = [
+      now, requestId, mobile, purpose, codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
+      config.RESEND_INTERVAL_SECONDS * 1000, config.SMS_DAILY_LIMIT_PER_MOBILE, codeTtlMs + config.STATUS_TTL_SECONDS * 1000,
+      idem === undefined ? '' : fingerprint(mobile, purpose), IDEMPOTENCY_TTL_MS, testCode === undefined ? '0' : '1',
+      config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, ...job,
+    ]
+
+    let reply: Reply
+    if (!ctx.cluster) {
+      reply = await redis.smsSend(9, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, ...argv)
+    } else {
+      // Cluster: the per-IP and budget windows live on other slots, so they cannot join send.lua.
+      // Order: (1) reserve a place in both windows in parallel (member = request id);
+      // (2) if either refuses, ZREM the place the other took and answer the refusal;
+      // (3) run send.lua on the mobile's slot; (4) unless it answers 'ok', ZREM both places.
+      // A crash between (1) and (4) keeps a place until the window slides past it: the error
+      // is towards refusing a send, never towards sending more than the limits allow.
+      const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.ip), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
+      if (budget > 0 && testCode === undefined) windows.push([globalKeys.budget, MINUTE_MS, budget, 'budget_exhausted'])
+      const taken = await Promise.all(windows.map(([key, ms, limit]) => redis.smsWindow(key, now, ms, limit, requestId)))
+      const refund = () => Promise.all(windows.filter((_, i) => taken[i]![0] === 1).map(([key]) => redis.zrem(key, requestId)))
+      const refused = taken.findIndex((r) => r[0] !== 1)
+      if (refused !== -1) {
+        await refund()
+        reply = [windows[refused]![3], taken[refused]![1]!]
+      } else {
+        reply = await redis.smsSend(7, ...slotKeys, ...argv).catch(async (err: unknown) => {
+          await refund().catch(() => undefined)
+          throw err
+        })
+        if (reply[0] !== 'ok') await refund()
+      }
+    }
+
+    if (reply[0] === 'ok' && testCode === undefined && config.REDIS_WAIT_REPLICAS > 0 && !ctx.cluster) {
+      const replicas = await (redis as import('ioredis').Redis).wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
+      if (replicas < config.REDIS_WAIT_REPLICAS) throw errors.unavailable()
+    }
+
+    try {
+      const result = interpret(reply, log, true, purpose)
+      log.info({ mobile, purpose, requestId: result.requestId, test: testCode !== undefined, replay: reply[0] === 'replay' }, testCode === undefined ? 'code queued' : 'test code issued')
+      return result
+    } catch (err) {
+      log.info({ mobile, purpose, reason: (err as ApiError).error }, 'code refused')
+      throw err
+    }
+  }
+}
+export type CodeSender = ReturnType<typeof codeSender>

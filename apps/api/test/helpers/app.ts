@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto'
+import type { Writable } from 'node:stream'
+import { configSchema, createRedis, FAIL_FAST, loadConfig, type Config } from '@sms-verify/shared'
+import { startRedis, type RedisServer } from '@sms-verify/testing'
+import { buildApp, type App } from '../../src/app.js'
+import { createApiLogger } from '../../src/logger.js'
+
+interface Teardown { teardown(fn: () => unknown): void }
+
+const appsOf = new WeakMap<RedisServer, App[]>()
+
+/** A throwaway redis-server; teardown closes the apps built on it first, then stops it. */
+export async function startTestRedis(t: Teardown): Promise<RedisServer> {
+  const server = await startRedis()
+  appsOf.set(server, [])
+  t.teardown(async () => {
+    await Promise.all((appsOf.get(server) ?? []).map((app) => app.close()))
+    await server.stop()
+  })
+  return server
+}
+
+/** The real parser over a test environment: generous per-IP limits unless a test sets its own. */
+export function testConfig(server: RedisServer, overrides: Record<string, string> = {}): Config {
+  return loadConfig(configSchema, {
+    REDIS_URL: server.url,
+    LOG_LEVEL: 'silent',
+    SEND_LIMIT_PER_IP_PER_HOUR: '100000',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    ...overrides,
+  })
+}
+
+export interface TestApp {
+  app: App
+  config: Config
+  pepper: Buffer
+}
+
+/** A ready app on its own FAIL_FAST client, closed (with its client) in teardown. */
+export async function makeApp(t: Teardown, server: RedisServer, overrides: Record<string, string> = {},
+  deps: { now?: () => number, sealKey?: Buffer, logStream?: Writable } = {}): Promise<TestApp> {
+  const config = testConfig(server, overrides)
+  const redis = createRedis(config, FAIL_FAST)
+  redis.on('error', () => undefined)
+  const pepper = randomBytes(32)
+  const app = await buildApp(config, {
+    redis,
+    pepper,
+    ...(deps.sealKey ? { sealKey: deps.sealKey } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.logStream ? { logger: createApiLogger('info', deps.logStream) } : {}),
+  })
+  const apps = appsOf.get(server)
+  if (apps) apps.push(app)
+  else t.teardown(() => app.close())
+  await app.ready()
+  return { app, config, pepper }
+}
+
+let counter = 0
+const base = randomBytes(2).readUInt16BE() % 1000
+/** A fresh valid CN mobile per call, national form (`139…`). */
+export const freshMobile = (): string => `139${String(base).padStart(3, '0')}${String(counter++).padStart(5, '0')}`
+export const e164 = (national: string): string => `+86${national}`
+
+export const sendCode = (app: App, body: unknown, headers: Record<string, string> = {}, remoteAddress?: string) =>
+  app.inject({ method: 'POST', url: '/v1/sms-codes', payload: body as object, headers, ...(remoteAddress ? { remoteAddress } : {}) })
+
+export const verifyCode = (app: App, body: unknown) =>
+  app.inject({ method: 'POST', url: '/v1/sms-codes/verify', payload: body as object })
+
+export const getStatus = async (app: App, requestId: string) => {
+  const res = await app.inject({ method: 'GET', url: `/v1/sms-codes/requests/${requestId}` })
+  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> & { status: string, timestamps: Record<string, number> } }
+}
+
+/** Stream entries as objects. */
+export async function streamEntries(server: RedisServer, stream = 'sms:jobs'): Promise<Array<Record<string, string>>> {
+  const entries = await server.client().xrange(stream, '-', '+')
+  return entries.map(([, fields]) => {
+    const o: Record<string, string> = {}
+    for (let i = 0; i < fields.length; i += 2) o[fields[i]!] = fields[i + 1]!
+    return o
+  })
+}
