@@ -1,0 +1,168 @@
+import t from 'tap'
+import { startFakeTencent } from '@sms-verify/testing'
+import { ConfigError, type E164 } from '@sms-verify/shared'
+import { createTencentProvider, parseTencentEndpoint } from '../src/providers/tencent.js'
+import { tencentClass } from '../src/providers/tencent-errors.js'
+import { nextShanghaiMidnight } from '../src/providers/carrier-window.js'
+import { providerConfig, signal } from './helpers/provider-fakes.js'
+
+const start = async (t: Tap.Test, env: Record<string, string> = {}) => {
+  const fake = await startFakeTencent()
+  t.teardown(() => fake.stop())
+  return { fake, provider: createTencentProvider(providerConfig({ TENCENT_SMS_ENDPOINT: fake.endpoint, ...env })) }
+}
+
+t.test('SendSms carries the template of the purpose, [code, minutes] and the E.164 number, signed for sms', async (t) => {
+  const { fake, provider } = await start(t)
+  for (const [purpose, template] of [['register', '707336'], ['login', '727055'], ['reset_password', '737001']] as const) {
+    const outcome = await provider.send({ requestId: 'r', mobile: '+8613812345678' as E164, purpose, code: '123456', minutesValid: 5 }, signal())
+    t.equal(outcome.kind, 'accepted')
+    const req = fake.requests.at(-1)!
+    t.equal(req.action, 'SendSms')
+    t.equal(req.headers['x-tc-version'], '2021-01-11')
+    t.equal(req.region, 'ap-guangzhou')
+    t.match(String(req.headers.authorization), /Credential=[^/]+\/\d{4}-\d{2}-\d{2}\/sms\/tc3_request, SignedHeaders=content-type;host,/)
+    t.same(req.body, { PhoneNumberSet: ['+8613812345678'], SmsSdkAppId: '1400000000', SignName: '腾讯云', TemplateId: template, TemplateParamSet: ['123456', '5'] })
+  }
+  t.same(fake.refused, [])
+})
+
+t.test('a wrong secret key fails the signature check: permanent, nothing sent', async (t) => {
+  const { fake, provider } = await start(t, { TENCENT_SECRET_KEY: 'not-the-right-key-0000000000' })
+  const outcome = await provider.send({ requestId: 'r', mobile: '+8613812345678' as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())
+  t.match(outcome, { kind: 'permanent', error: /AuthFailure.SignatureFailure/ })
+  t.same(fake.refused, ['AuthFailure.SignatureFailure'])
+  t.equal(fake.accepted.length, 0)
+})
+
+t.test('a wrong secret id is refused too', async (t) => {
+  const { fake, provider } = await start(t, { TENCENT_SECRET_ID: 'AKIDsomeoneelse000000000' })
+  const outcome = await provider.send({ requestId: 'r', mobile: '+8613812345678' as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())
+  t.match(outcome, { kind: 'permanent', error: /AuthFailure.SecretIdNotFound/ })
+  t.same(fake.refused, ['AuthFailure.SecretIdNotFound'])
+})
+
+t.test('every class of per-number code and API-level error', async (t) => {
+  const { fake, provider } = await start(t)
+  const cases: Array<[string, 'code' | 'apiError', string]> = [
+    ['InternalError.Timeout', 'code', 'transient'],
+    ['InternalError.OtherError', 'code', 'transient'],
+    ['RequestLimitExceeded', 'apiError', 'transient'],
+    ['LimitExceeded', 'apiError', 'transient'],
+    ['InternalError', 'apiError', 'transient'],
+    ['FailedOperation.InsufficientBalanceInSmsPackage', 'code', 'transient'],
+    ['InvalidParameterValue.IncorrectPhoneNumber', 'code', 'permanent'],
+    ['FailedOperation.TemplateIncorrectOrUnapproved', 'code', 'permanent'],
+    ['FailedOperation.SignatureIncorrectOrUnapproved', 'code', 'permanent'],
+    ['FailedOperation.PhoneNumberInBlacklist', 'code', 'permanent'],
+    ['UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber', 'apiError', 'permanent'],
+    ['AuthFailure.UnauthorizedOperation', 'apiError', 'permanent'],
+    ['LimitExceeded.PhoneNumberThirtySecondLimit', 'code', 'carrier_limit'],
+  ]
+  let n = 0
+  for (const [code, how, kind] of cases) {
+    const mobile = `+86138000001${String(n++).padStart(2, '0')}`
+    fake.behaviour.set(mobile, how === 'code' ? { code } : { apiError: code })
+    const outcome = await provider.send({ requestId: 'r', mobile: mobile as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())
+    t.equal(outcome.kind, kind, `${code} (${how}) is ${kind}`)
+    t.match(outcome, { error: new RegExp(code.replace(/\./g, '\\.')) })
+  }
+})
+
+t.test('carrier limits block until the end of the carrier window', async (t) => {
+  const { fake, provider } = await start(t)
+  const windows: Array<[string, (now: number) => number]> = [
+    ['LimitExceeded.PhoneNumberThirtySecondLimit', (now) => now + 30_000],
+    ['LimitExceeded.PhoneNumberOneHourLimit', (now) => now + 3_600_000],
+    ['LimitExceeded.PhoneNumberDailyLimit', nextShanghaiMidnight],
+    ['LimitExceeded.PhoneNumberSameContentDailyLimit', nextShanghaiMidnight],
+  ]
+  for (const [i, [code, end]] of windows.entries()) {
+    const mobile = `+861390000000${i}`
+    fake.behaviour.set(mobile, { code })
+    const before = Date.now()
+    const outcome = await provider.send({ requestId: 'r', mobile: mobile as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())
+    t.equal(outcome.kind, 'carrier_limit', code)
+    const until = outcome.kind === 'carrier_limit' ? outcome.blockedUntil : 0
+    t.ok(until >= end(before) && until <= end(Date.now()), `${code} ends at its window`)
+  }
+})
+
+t.test('next midnight in Asia/Shanghai', async (t) => {
+  // 2024-03-10 15:59:59 UTC is 23:59:59 in Shanghai: midnight is one second away.
+  t.equal(nextShanghaiMidnight(Date.UTC(2024, 2, 10, 15, 59, 59)), Date.UTC(2024, 2, 10, 16, 0, 0))
+  // 16:00:00 UTC is midnight itself: the window runs to the next one.
+  t.equal(nextShanghaiMidnight(Date.UTC(2024, 2, 10, 16, 0, 0)), Date.UTC(2024, 2, 11, 16, 0, 0))
+  t.equal(nextShanghaiMidnight(Date.UTC(2024, 2, 10, 1, 0, 0)), Date.UTC(2024, 2, 10, 16, 0, 0))
+})
+
+t.test('unknown codes retry; families decide unlisted members', async (t) => {
+  t.equal(tencentClass('InternalError.SomethingNew'), 'transient')
+  t.equal(tencentClass('AuthFailure.SomethingNew'), 'permanent')
+  t.equal(tencentClass('Brand.New'), 'transient')
+})
+
+t.test('450 numbers in three jobs are three SendSms calls of 200, 200 and 50, one outcome per number in order', async (t) => {
+  const { fake, provider } = await start(t)
+  const mobiles = Array.from({ length: 450 }, (_, i) => `+8613${String(700000000 + i)}` as E164)
+  fake.behaviour.set(mobiles[5]!, { code: 'FailedOperation.PhoneNumberInBlacklist' })
+  fake.behaviour.set(mobiles[420]!, { code: 'LimitExceeded.PhoneNumberDailyLimit' })
+  const results = []
+  for (let i = 0; i < mobiles.length; i += 200) {
+    results.push(...await provider.sendBulk({ requestId: 'b', mobiles: mobiles.slice(i, i + 200), templateId: '900001', params: ['a', 'b'] }, signal()))
+  }
+  t.same(fake.requests.map((r) => (r.body.PhoneNumberSet as string[]).length), [200, 200, 50])
+  t.same(fake.requests.map((r) => r.body.TemplateId), ['900001', '900001', '900001'])
+  t.equal(results.length, 450)
+  t.equal(results.filter((r) => r.kind === 'accepted').length, 448)
+  t.equal(results[5]!.kind, 'permanent')
+  t.equal(results[420]!.kind, 'carrier_limit')
+  const serials = new Map(fake.accepted.map((a) => [a.mobile, a.serialNo]))
+  t.ok(results.every((r, i) => r.kind !== 'accepted' || r.messageId === serials.get(mobiles[i]!)), 'each accepted number has its own SerialNo')
+})
+
+t.test('a bulk job by purpose uses that purpose\'s template', async (t) => {
+  const { fake, provider } = await start(t)
+  const [outcome] = await provider.sendBulk({ requestId: 'b', mobiles: ['+8613812345678' as E164], purpose: 'register', params: ['1'] }, signal())
+  t.equal(outcome!.kind, 'accepted')
+  t.equal(fake.requests[0]!.body.TemplateId, '707336')
+})
+
+t.test('missing variables are refused at startup with one line naming them', async (t) => {
+  const config = providerConfig({ TENCENT_SMS_TEMPLATES: 'register=1' })
+  const bare = { ...config, TENCENT_SECRET_KEY: undefined, TENCENT_SMS_SIGN: undefined }
+  let err: unknown
+  try { createTencentProvider(bare) } catch (e) { err = e }
+  t.ok(err instanceof ConfigError, 'a ConfigError')
+  const msg = (err as Error).message
+  t.notMatch(msg, /\n/)
+  t.match(msg, /TENCENT_SECRET_KEY/)
+  t.match(msg, /TENCENT_SMS_SIGN/)
+  t.match(msg, /TENCENT_SMS_TEMPLATES \(no template for login, reset_password\)/)
+  t.notMatch(msg, /TENCENT_SECRET_ID/)
+})
+
+t.test('CODE_LENGTH above 6 is refused with Tencent', async (t) => {
+  t.throws(() => createTencentProvider(providerConfig({ CODE_LENGTH: '7' })), { name: 'ConfigError', message: /CODE_LENGTH 7/ })
+  t.doesNotThrow(() => createTencentProvider(providerConfig({ CODE_LENGTH: '6' })))
+})
+
+t.test('endpoint forms', async (t) => {
+  t.same(parseTencentEndpoint('sms.tencentcloudapi.com'), { protocol: 'https://', host: 'sms.tencentcloudapi.com' })
+  t.same(parseTencentEndpoint('http://127.0.0.1:9000'), { protocol: 'http://', host: '127.0.0.1:9000' })
+  t.same(parseTencentEndpoint('https://sms.ap-guangzhou.tencentcloudapi.com/'), { protocol: 'https://', host: 'sms.ap-guangzhou.tencentcloudapi.com' })
+})
+
+t.test('PullSmsSendStatus turns into receipts', async (t) => {
+  const { fake, provider } = await start(t)
+  fake.receipts.push(
+    { SerialNo: 's1', PhoneNumber: '+8613812345678', ReportStatus: 'SUCCESS', Description: '用户短信送达成功', UserReceiveTime: 1700000000 },
+    { SerialNo: 's2', PhoneNumber: '+8613812345679', ReportStatus: 'FAIL', Description: 'MK:0001' })
+  const receipts = await provider.pullReceipts!(signal())
+  t.match(receipts, [
+    { provider: 'tencent', messageId: 's1', mobile: '+8613812345678', delivered: true, at: 1700000000000 },
+    { provider: 'tencent', messageId: 's2', mobile: '+8613812345679', delivered: false, reason: 'MK:0001' },
+  ])
+  t.same(fake.requests[0]!.body, { Limit: 100, SmsSdkAppId: '1400000000' })
+  t.same(await provider.pullReceipts!(signal()), [], 'each receipt is handed out once')
+})
