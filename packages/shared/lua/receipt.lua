@@ -1,0 +1,26 @@
+-- receipt.lua: apply a carrier's delivery receipt to the request its message id belongs to.
+-- The same forward-only rule as status.lua (the RANK table mirrors it): delivered and
+-- undelivered move a record on from queued/sending/retrying/sent only; after a delivery
+-- end or a check end a late receipt only adds its timestamp and reason.
+-- KEYS[1] serial (provider message id → requestId, written when the provider accepted)
+-- ARGV[1] now (ms)   ARGV[2] '1' delivered, '0' undelivered   ARGV[3] carrier's reason ('' for none)
+-- ARGV[4] request key prefix (same slot as KEYS[1]; the request id is learnt here)
+-- returns {1, queuedAt} applied | {-1, queuedAt} already final, timestamp added | {0, ''} unknown
+local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
+  failed = 3, delivered = 3, undelivered = 3,
+  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+local id = redis.call('GET', KEYS[1])
+if not id then return {0, ''} end
+local request = ARGV[4] .. id
+if redis.call('EXISTS', request) == 0 then return {0, ''} end
+local now = ARGV[1]
+local new = ARGV[2] == '1' and 'delivered' or 'undelivered'
+local current = redis.call('HGET', request, 'status')
+local queuedAt = redis.call('HGET', request, 'queuedAt') or ''
+redis.call('HSET', request, new .. 'At', now, 'updatedAt', now)
+if ARGV[3] ~= '' then redis.call('HSET', request, 'reason', ARGV[3]) end
+if (RANK[current] or 0) < RANK[new] then
+  redis.call('HSET', request, 'status', new)
+  return {1, queuedAt}
+end
+return {-1, queuedAt}
