@@ -56,9 +56,11 @@ export async function buildApp(config: Config, deps: ApiDeps) {
     bodyLimit: BODY_LIMIT,
     requestTimeout: 10_000,
     // Numbers stay numbers: a JSON 13812345678 for mobile is a type error, not a string.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // The API speaks JSON only: any other body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
   await app.register(errorHandlerPlugin)
   await app.register(redisPlugin, { client: deps.redis })
   await app.register(metricsPlugin)

@@ -84,3 +84,13 @@ export async function streamEntries(server: RedisServer, stream = 'sms:jobs'): P
     return o
   })
 }
+
+/** The code of a queued request, read from its (unsealed) stream entry, as the sender would. */
+export async function codeOf(server: RedisServer, requestId: string, stream = 'sms:jobs'): Promise<string> {
+  const job = (await streamEntries(server, stream)).find((e) => e.requestId === requestId)
+  if (!job?.code) throw new Error(`no plain code queued for ${requestId}`)
+  return job.code
+}
+
+/** Another code of the same length that is certainly wrong. */
+export const wrongCode = (code: string): string => code.split('').map((d) => String((Number(d) + 1) % 10)).join('')
