@@ -35,7 +35,7 @@ t.test('receipt.lua: delivered and undelivered end states, unknown ids, forward 
   t.match(await redis.hgetall(k.request('r1')), { status: 'delivered', deliveredAt: '5000', updatedAt: '5000' })
 
   t.same(await applyReceipt(redis, config, receipt('s2', false)), { result: 'applied', queuedAt: 1000 })
-  t.match(await redis.hgetall(k.request('r2')), { status: 'undelivered', undeliveredAt: '5000', reason: 'MK:0001' })
+  t.match(await redis.hgetall(k.request('r2')), { status: 'undelivered', undeliveredAt: '5000', error: 'MK:0001' })
 
   t.same(await applyReceipt(redis, config, receipt('nope', true)), { result: 'unknown' })
 

@@ -18,7 +18,7 @@ local new = ARGV[2] == '1' and 'delivered' or 'undelivered'
 local current = redis.call('HGET', request, 'status')
 local queuedAt = redis.call('HGET', request, 'queuedAt') or ''
 redis.call('HSET', request, new .. 'At', now, 'updatedAt', now)
-if ARGV[3] ~= '' then redis.call('HSET', request, 'reason', ARGV[3]) end
+if ARGV[3] ~= '' then redis.call('HSET', request, 'error', ARGV[3]) end
 if (RANK[current] or 0) < RANK[new] then
   redis.call('HSET', request, 'status', new)
   return {1, queuedAt}
