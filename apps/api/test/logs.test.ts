@@ -1,0 +1,26 @@
+import t from 'tap'
+import { PassThrough } from 'node:stream'
+import { codeOf, makeApp, startTestRedis, verifyCode } from './helpers/app.js'
+
+t.test('a logged send and verify hold no code and no full mobile', async (t) => {
+  const server = await startTestRedis(t)
+  const stream = new PassThrough()
+  let captured = ''
+  stream.on('data', (chunk: Buffer) => { captured += chunk.toString('utf8') })
+  const { app } = await makeApp(t, server, {}, { logStream: stream })
+  const mobile = '13912345678'
+  const sent = await app.inject({ method: 'POST', url: '/v1/sms-codes', payload: { mobile, purpose: 'register' } })
+  t.equal(sent.statusCode, 202)
+  const code = await codeOf(server, sent.json().requestId)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: code === '000000' ? '111111' : '000000' })).statusCode, 400)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code })).statusCode, 200)
+  // the legacy route carries the mobile in its URL
+  t.equal((await app.inject({ method: 'GET', url: '/sms_codes/13912345679/' })).statusCode, 200)
+
+  const lines = captured.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.ok(lines.some((l) => l.msg === 'code queued' && l.mobile === '139****5678'), 'the send is logged with a masked mobile')
+  t.ok(lines.some((l) => l.msg === 'code checked' && l.outcome === 'verified'), 'the verify is logged')
+  t.ok(lines.some((l) => l.msg === 'incoming request'), 'request logging is on')
+  t.notOk(captured.includes(code), 'no code in the logs')
+  t.notOk(/1391234567[89]/.test(captured), 'no full mobile in the logs')
+})
