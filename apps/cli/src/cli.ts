@@ -9,7 +9,7 @@ import { CliError, EXIT, usageError } from './errors.js'
 
 type Action = (ctx: Context) => Promise<void>
 
-const positiveInt = (name: string, v: unknown): number => {
+const wholeNumber = (name: string, v: unknown): number => {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0) throw usageError(`--${name} must be a whole number, got ${String(v)}`)
   return n
@@ -24,17 +24,18 @@ function program(select: (a: Action) => void) {
   cli.command('tail', 'follow new jobs on every partition, decoded and masked, until Ctrl-C')
     .option('--count <n>', 'stop after n jobs', { default: 0 })
     .option('--block <ms>', 'longest single XREAD BLOCK', { default: 2000 })
-    .action((o: { count: unknown, block: unknown }) => select((ctx) => tail(ctx, { count: positiveInt('count', o.count), blockMs: positiveInt('block', o.block) })))
+    .action((o: { count: unknown, block: unknown }) => select((ctx) => tail(ctx, { count: wholeNumber('count', o.count), blockMs: wholeNumber('block', o.block) })))
   cli.command('dead <action> [id]', 'dead letters: `dead list`, `dead replay <id|--all>`, `dead purge --yes`')
     .option('--all', 'replay: every dead letter')
     .option('--yes', 'purge: really delete')
+    .option('--partition <p>', 'replay: the partition of the id, when several hold it')
     .option('--limit <n>', 'list: at most n entries', { default: 1000 })
-    .action((action: string, id: string | undefined, o: { all?: boolean, yes?: boolean, limit: unknown }) => {
+    .action((action: string, id: string | undefined, o: { all?: boolean, yes?: boolean, limit: unknown, partition?: unknown }) => {
       if (action === 'list') {
         if (id !== undefined) throw usageError('dead list takes no id')
-        return select((ctx) => deadList(ctx, positiveInt('limit', o.limit)))
+        return select((ctx) => deadList(ctx, wholeNumber('limit', o.limit)))
       }
-      if (action === 'replay') return select((ctx) => deadReplay(ctx, id, o.all === true))
+      if (action === 'replay') return select((ctx) => deadReplay(ctx, id, o.all === true, o.partition === undefined ? undefined : wholeNumber('partition', o.partition)))
       if (action === 'purge') {
         if (id !== undefined) throw usageError('dead purge takes no id; it deletes every dead letter')
         return select((ctx) => deadPurge(ctx, o.yes === true))

@@ -6,7 +6,22 @@ import { fieldsOf, jobView, type JobView } from './job-view.js'
  * Fields the dead-letter writer adds to the job's own. Replay drops them, so
  * the re-queued entry is the job as the API wrote it.
  */
-export const DEAD_LETTER_FIELDS = ['reason', 'error', 'lastError', 'deadAt', 'failedAt', 'deadLetteredAt', 'originalId', 'sourceId', 'consumer', 'failReason'] as const
+export const DEAD_LETTER_FIELDS = ['reason', 'error', 'lastError', 'failedAt', 'entryId', 'failReason'] as const
+
+/**
+ * Why a dead letter cannot usefully go back on the stream, if it cannot: the
+ * sender never keeps a plaintext code in a dead letter, so a code job is
+ * replayable only when sealed (JOB_SEAL_KEY), and an expired code would only
+ * be marked expired.
+ */
+export function unreplayable(flat: readonly string[], now: number): 'no_code' | 'expired' | undefined {
+  const f: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
+  if (f.kind !== 'code') return undefined
+  if (f.code === undefined && f.sealed === undefined) return 'no_code'
+  if (Number(f.expiresAt) <= now) return 'expired'
+  return undefined
+}
 
 export interface DeadLetter extends JobView {
   reason: string | null

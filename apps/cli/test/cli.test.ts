@@ -1,7 +1,7 @@
 import t from 'tap'
 import { GROUP, keys, MINUTE_MS } from '@sms-verify/shared'
 import { startRedis } from '@sms-verify/testing'
-import { codeJob, partitionsOf, sms, startSms } from './helpers/sms.js'
+import { codeJob, deadFields, partitionsOf, sms, startSms } from './helpers/sms.js'
 
 const SECRET = '987654'
 
@@ -17,7 +17,7 @@ t.test('stats on one partition: length, lag, pending per consumer, dead letters,
   await redis.xgroup('CREATE', k.jobs, GROUP, '0')
   await redis.xreadgroup('GROUP', GROUP, 'sender-a', 'COUNT', 2, 'STREAMS', k.jobs, '>')
   await redis.xreadgroup('GROUP', GROUP, 'sender-b', 'COUNT', 1, 'STREAMS', k.jobs, '>')
-  await redis.xadd(k.dead, '*', ...codeJob(p!, '+8613912345678').fields, 'reason', 'permanent', 'error', 'bad number')
+  await redis.xadd(k.dead, '*', ...deadFields(codeJob(p!, '+8613912345678'), 'permanent', 'bad number'))
 
   const env = { REDIS_URL: server.url }
   const r = await sms(env, 'stats', '--json')
@@ -47,13 +47,16 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
   }
   await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 1, 'STREAMS', keys(ps[3]!).jobs, '>')
   await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 2, 'STREAMS', keys(ps[2]!).jobs, '>')
+  // Sealed (replayable), then one without any code and one expired: neither can be sent again.
   const deadJobs = [codeJob(ps[1]!, '+8613811112222', { attempts: 5 }), codeJob(ps[3]!, '+8613833334444', { attempts: 5 })]
   const deadIds: string[] = []
   for (const [i, d] of deadJobs.entries()) {
     const p = ps[i === 0 ? 1 : 3]!
     await redis.hset(keys(p).request(d.requestId), 'requestId', d.requestId, 'status', 'failed', 'attempts', '5')
-    deadIds.push((await redis.xadd(keys(p).dead, '*', ...d.fields, 'reason', 'attempts_exhausted', 'error', 'provider timeout for +8613811112222'))!)
+    deadIds.push((await redis.xadd(keys(p).dead, '*', ...deadFields(d, 'attempts_exhausted', 'provider timeout for +8613811112222', ['sealed', 'c2VhbGVk'])))!)
   }
+  const noCode = await redis.xadd(keys(ps[0]!).dead, '*', ...deadFields(codeJob(ps[0]!, '+8613800001111'), 'permanent', 'bad template'))
+  const expired = await redis.xadd(keys(ps[0]!).dead, '*', ...deadFields(codeJob(ps[0]!, '+8613800002222', { expiresAt: 1 }), 'permanent', 'x', ['sealed', 'c2VhbGVk']))
 
   const stats = await sms(env, 'stats', '--json')
   t.equal(stats.code, 0, stats.output)
@@ -61,14 +64,14 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
   t.same(s.partitions.map((x) => x.stream), ['sms:jobs:{0}', 'sms:jobs:{1}', 'sms:jobs:{2}', 'sms:jobs:{3}'])
   t.same(s.partitions.map((x) => x.length), [1, 2, 3, 4])
   t.same(s.partitions.map((x) => x.pending), [0, 0, 2, 1])
-  t.same(s.partitions.map((x) => x.dead), [0, 1, 0, 1])
-  t.match(s.totals, { length: 10, pending: 3, lag: 7, dead: 2, lastMinute: 10, pendingByConsumer: { 'sender-x': 3 } })
+  t.same(s.partitions.map((x) => x.dead), [2, 1, 0, 1])
+  t.match(s.totals, { length: 10, pending: 3, lag: 7, dead: 4, lastMinute: 10, pendingByConsumer: { 'sender-x': 3 } })
 
   const list = await sms(env, 'dead', 'list', '--json')
   t.equal(list.code, 0, list.output)
   const letters = (list.json as { total: number, deadLetters: Array<Record<string, unknown>> })
-  t.equal(letters.total, 2)
-  t.match(letters.deadLetters, [
+  t.equal(letters.total, 4)
+  t.match(letters.deadLetters.slice(2), [
     { partition: 1, id: deadIds[0], requestId: deadJobs[0]!.requestId, reason: 'attempts_exhausted', attempts: 5, mobile: '138****2222', error: 'provider timeout for 138****2222' },
     { partition: 3, id: deadIds[1], mobile: '138****4444' },
   ])
@@ -78,23 +81,32 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
   t.match(human.output, /138\*\*\*\*2222/)
   t.notMatch(human.output, SECRET)
 
-  const one = await sms(env, 'dead', 'replay', deadIds[0]!, '--json')
+  // Entry ids are per stream: force a clash so the CLI must ask which partition.
+  const twin = await redis.xadd(keys(ps[2]!).dead, deadIds[0]!, ...deadFields(codeJob(ps[2]!, '+8613800003333'), 'permanent', 'x', ['sealed', 'c2VhbGVk']))
+  t.equal((await sms(env, 'dead', 'replay', deadIds[0]!)).code, 2, 'an id held by two partitions needs --partition')
+  await redis.xdel(keys(ps[2]!).dead, twin!)
+  const one = await sms(env, 'dead', 'replay', deadIds[0]!, '--partition', '1', '--json')
   t.equal(one.code, 0, one.output)
-  t.match(one.json, { replayed: 1, entries: [{ partition: 1, deadId: deadIds[0], requestId: deadJobs[0]!.requestId, expired: false }] })
+  t.match(one.json, { replayed: 1, entries: [{ partition: 1, deadId: deadIds[0], requestId: deadJobs[0]!.requestId }] })
   t.equal(await redis.xlen(keys(ps[1]!).dead), 0)
   const [requeued] = await redis.xrevrange(keys(ps[1]!).jobs, '+', '-', 'COUNT', 1)
   const fields = Object.fromEntries(requeued![1].flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]]])))
-  t.match(fields, { requestId: deadJobs[0]!.requestId, mobile: '+8613811112222', code: SECRET, attempts: '0' })
-  t.notOk('reason' in fields || 'error' in fields, 'dead-letter fields are dropped')
+  t.match(fields, { requestId: deadJobs[0]!.requestId, mobile: '+8613811112222', sealed: 'c2VhbGVk', attempts: '0', kind: 'code', v: '1' })
+  for (const f of ['reason', 'lastError', 'failedAt', 'entryId']) t.notOk(f in fields, `dead-letter field ${f} is dropped`)
   t.equal(await redis.hget(keys(ps[1]!).request(deadJobs[0]!.requestId), 'status'), 'queued', 'failed status reopened')
 
-  const again = await sms(env, 'dead', 'replay', deadIds[0]!, '--json')
+  const again = await sms(env, 'dead', 'replay', deadIds[0]!, '--partition', '1', '--json')
   t.equal(again.code, 3, 'replaying a gone entry is not found')
   t.equal(again.json.error, 'not_found')
 
+  const stuck = await sms(env, 'dead', 'replay', noCode!, '--partition', '0', '--json')
+  t.equal(stuck.code, 1, 'a dead letter without a code cannot be replayed')
+  t.match(stuck.json, { error: 'not_replayable', message: /no code/ })
+
   const all = await sms(env, 'dead', 'replay', '--all', '--json')
   t.equal(all.code, 0, all.output)
-  t.match(all.json, { replayed: 1 })
+  t.match(all.json, { replayed: 1, skipped: 2, skippedEntries: [{ deadId: noCode, reason: 'no_code' }, { deadId: expired, reason: 'expired' }] })
+  t.equal(await redis.xlen(keys(ps[0]!).dead), 2, 'skipped entries stay dead')
   t.equal(await redis.xlen(keys(ps[3]!).dead), 0)
   t.equal(await redis.xlen(keys(ps[3]!).jobs), 5)
 
@@ -104,10 +116,10 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
   for (const p of ps) await redis.xadd(keys(p).dead, '*', ...codeJob(p, '+8613855556666').fields, 'reason', 'permanent')
   const refused = await sms(env, 'dead', 'purge')
   t.equal(refused.code, 2)
-  t.equal(await redis.xlen(keys(ps[0]!).dead), 1, 'nothing purged without --yes')
+  t.equal(await redis.xlen(keys(ps[0]!).dead), 3, 'nothing purged without --yes')
   const purged = await sms(env, 'dead', 'purge', '--yes', '--json')
   t.equal(purged.code, 0, purged.output)
-  t.match(purged.json, { purged: 4 })
+  t.match(purged.json, { purged: 6 })
   for (const p of ps) t.equal(await redis.xlen(keys(p).dead), 0)
   t.match((await sms(env, 'dead', 'list', '--json')).json, { total: 0 })
 })

@@ -54,3 +54,6 @@ export interface Provider {
   /** receipts the provider holds for us, where it supports pulling them */
   pullReceipts?(signal: AbortSignal): Promise<Receipt[]>
 }
+
+/** An outcome with the provider that gave it (added for failover: the record names who delivered). */
+export type Attributed<T = SendOutcome> = T & { readonly provider: string }

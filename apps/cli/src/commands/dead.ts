@@ -1,7 +1,7 @@
 import { keys, type Partition } from '@sms-verify/shared'
 import type { Context } from '../context.js'
-import { DEAD_LETTER_FIELDS, deadEntries, deadLetter, findDead, type DeadLetter, type StreamEntry } from '../dead-entry.js'
-import { notFound, usageError } from '../errors.js'
+import { DEAD_LETTER_FIELDS, deadEntries, deadLetter, findDead, unreplayable, type DeadLetter, type StreamEntry } from '../dead-entry.js'
+import { CliError, EXIT, notFound, usageError } from '../errors.js'
 import { isoTime, table } from '../format.js'
 import { defineReplay } from '../replay-script.js'
 
@@ -26,49 +26,60 @@ export async function deadList(ctx: Context, limit: number): Promise<void> {
   if (total > letters.length) ctx.io.out(`… ${total - letters.length} more (raise --limit)`)
 }
 
-interface Replayed { partition: number, deadId: string, newId: string, requestId: string | null, expired: boolean }
+interface Replayed { partition: number, deadId: string, newId: string, requestId: string | null }
+interface Skipped { partition: number, deadId: string, requestId: string | null, reason: 'no_code' | 'expired' }
 
-async function replayOne(ctx: Context, p: Partition, [id, fields]: StreamEntry, now: number): Promise<Replayed | undefined> {
+const SKIP_TEXT = {
+  no_code: 'holds no code (dead letters never keep a plaintext code; with JOB_SEAL_KEY they stay replayable): the person must ask for a new code',
+  expired: 'its code has expired: the person must ask for a new code',
+} as const
+
+type Outcome = { replayed: Replayed } | { skipped: Skipped } | undefined
+
+async function replayOne(ctx: Context, p: Partition, [id, fields]: StreamEntry, now: number): Promise<Outcome> {
   const view = deadLetter(p.index, id, fields)
-  const k = keys(p)
-  // The status key is only meaningful with a request id; a placeholder in the same slot keeps the script's keys valid.
-  const request = k.request(view.requestId ?? '')
+  const why = unreplayable(fields, now)
+  if (why) return { skipped: { partition: p.index, deadId: id, requestId: view.requestId, reason: why } }
+  // Without a request id the status key is a placeholder in the same slot, which the script leaves alone.
+  const request = keys(p).request(view.requestId ?? '')
   const newId = await ctx.redis().smsReplay(p.deadStream, p.stream, request, id, now, view.requestId ?? '', ...DEAD_LETTER_FIELDS)
-  if (newId === null) return undefined
-  return { partition: p.index, deadId: id, newId, requestId: view.requestId, expired: view.expiresAt !== null && view.expiresAt <= now }
+  return newId === null ? undefined : { replayed: { partition: p.index, deadId: id, newId, requestId: view.requestId } }
 }
 
-/** Re-queues dead letters: one id (in every partition that has it) or all of them. */
-export async function deadReplay(ctx: Context, id: string | undefined, all: boolean): Promise<void> {
+/**
+ * Re-queues dead letters: one id or all of them. Entry ids are per stream, so
+ * one id may exist in two partitions; then `--partition` picks one.
+ */
+export async function deadReplay(ctx: Context, id: string | undefined, all: boolean, only?: number): Promise<void> {
   if (!id === !all) throw usageError('dead replay takes one entry id or --all')
   if (id !== undefined && !/^\d+-\d+$/.test(id)) throw usageError(`not a stream entry id: ${id} (expected like 1715000000000-0)`)
   defineReplay(ctx.redis())
   const now = Date.now()
-  const done: Replayed[] = []
+  const work: Array<{ p: Partition, entry: StreamEntry }> = []
   if (id !== undefined) {
-    const found = await findDead(ctx.redis(), ctx.partitions, id)
-    if (found.length === 0) throw notFound(`no dead letter ${id}`)
-    for (const { p, entry } of found) {
-      const r = await replayOne(ctx, p, entry, now)
-      if (r) done.push(r)
-    }
-    if (done.length === 0) throw notFound(`dead letter ${id} was replayed or purged meanwhile`)
+    const found = (await findDead(ctx.redis(), ctx.partitions, id)).filter(({ p }) => only === undefined || p.index === only)
+    if (found.length === 0) throw notFound(`no dead letter ${id}${only === undefined ? '' : ` in partition ${only}`}`)
+    if (found.length > 1) throw usageError(`dead letter id ${id} exists in partitions ${found.map(({ p }) => p.index).join(', ')}; choose one with --partition`)
+    work.push(found[0]!)
   } else {
-    for (const p of ctx.partitions) {
-      // Collect first: replayed entries leave the stream while we page through it.
-      const entries: StreamEntry[] = []
-      for await (const e of deadEntries(ctx.redis(), p)) entries.push(e)
-      for (const e of entries) {
-        const r = await replayOne(ctx, p, e, now)
-        if (r) done.push(r)
-      }
-    }
+    // Collect first: replayed entries leave the stream while we page through it.
+    for (const p of ctx.partitions) for await (const entry of deadEntries(ctx.redis(), p)) work.push({ p, entry })
   }
-  if (ctx.json) return ctx.io.out(JSON.stringify({ replayed: done.length, entries: done }))
-  for (const r of done) {
-    ctx.io.out(`p${r.partition} ${r.deadId} → ${r.newId}  req ${r.requestId ?? '-'}${r.expired ? '  (its code has expired: the sender will mark it expired, not send it)' : ''}`)
+  const replayed: Replayed[] = []
+  const skipped: Skipped[] = []
+  for (const { p, entry } of work) {
+    const o = await replayOne(ctx, p, entry, now)
+    if (o && 'replayed' in o) replayed.push(o.replayed)
+    if (o && 'skipped' in o) skipped.push(o.skipped)
   }
-  ctx.io.out(`replayed ${done.length} dead letter${done.length === 1 ? '' : 's'}`)
+  if (id !== undefined && replayed.length === 0) {
+    if (skipped.length === 0) throw notFound(`dead letter ${id} was replayed or purged meanwhile`)
+    throw new CliError(`dead letter ${id} was not replayed: ${SKIP_TEXT[skipped[0]!.reason]}`, EXIT.error, 'not_replayable')
+  }
+  if (ctx.json) return ctx.io.out(JSON.stringify({ replayed: replayed.length, skipped: skipped.length, entries: replayed, skippedEntries: skipped }))
+  for (const r of replayed) ctx.io.out(`p${r.partition} ${r.deadId} → ${r.newId}  req ${r.requestId ?? '-'}`)
+  for (const s of skipped) ctx.io.out(`p${s.partition} ${s.deadId} skipped  req ${s.requestId ?? '-'}: ${SKIP_TEXT[s.reason]}`)
+  ctx.io.out(`replayed ${replayed.length}, skipped ${skipped.length}`)
 }
 
 export async function deadPurge(ctx: Context, yes: boolean): Promise<void> {

@@ -28,3 +28,12 @@ export function codeJob(p: Partition, mobile: string, extra: Partial<Job> = {}):
   const job = { v: 1, kind: 'code', requestId, mobile, purpose: 'register', code: '987654', createdAt: now, expiresAt: now + 300_000, attempts: 0, ...extra } as Job
   return { requestId, fields: encodeJob(job) }
 }
+
+/** A dead letter as the sender writes it: its own fields first, then the job's, never a plaintext code. */
+export function deadFields(job: { requestId: string, fields: string[] }, reason: string, lastError: string, extra: string[] = []): string[] {
+  const f = job.fields
+  const get = (name: string) => f[f.indexOf(name) + 1]!
+  const out = ['requestId', job.requestId, 'reason', reason, 'attempts', get('attempts'), 'lastError', lastError, 'failedAt', String(Date.now()), 'entryId', '1-0', 'mobile', get('mobile')]
+  for (let i = 0; i + 1 < f.length; i += 2) if (!['code', 'requestId', 'mobile', 'attempts'].includes(f[i]!)) out.push(f[i]!, f[i + 1]!)
+  return [...out, ...extra]
+}

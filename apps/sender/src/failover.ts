@@ -1,0 +1,109 @@
+import { Circuit } from './circuit.js'
+import type { Attributed, BulkMessage, CodeMessage, Provider, SendOutcome } from './provider.js'
+
+export interface FailoverOptions {
+  /** the longest one provider call may take; a call past it counts as transient */
+  readonly timeoutMs: number
+  readonly circuitThreshold: number
+  readonly circuitCooldownMs: number
+  /** told about every provider call, for metrics */
+  readonly observe?: (provider: string, outcome: SendOutcome['kind']) => void
+  readonly now?: () => number
+}
+
+/** `tried` lists every call's outcome in order; `outcome` is the last one. */
+export interface RoundResult { readonly outcome: Attributed, readonly calls: number, readonly tried: Attributed[] }
+export interface BulkRoundResult { readonly outcomes: Attributed[], readonly calls: number }
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/**
+ * Providers in failover order, each behind its own circuit breaker. One round
+ * tries the providers whose circuit admits a call, in order, until one
+ * answers something other than a transient failure; every call counts as an
+ * attempt. The queue applies backoff between rounds, never inside one.
+ */
+export class Failover {
+  readonly #entries: Array<{ provider: Provider, circuit: Circuit }>
+
+  constructor(providers: readonly Provider[], private readonly o: FailoverOptions) {
+    if (providers.length === 0) throw new Error('failover needs at least one provider')
+    this.#entries = providers.map((provider) => ({ provider, circuit: new Circuit(o.circuitThreshold, o.circuitCooldownMs, o.now) }))
+  }
+
+  get names(): string[] { return this.#entries.map((e) => e.provider.name) }
+  get size(): number { return this.#entries.length }
+  circuit(name: string): Circuit | undefined { return this.#entries.find((e) => e.provider.name === name)?.circuit }
+
+  /** One round for a code message, making at most `maxCalls` provider calls. */
+  async send(message: CodeMessage, maxCalls: number): Promise<RoundResult> {
+    let calls = 0
+    const tried: Attributed[] = []
+    let last: Attributed = { kind: 'transient', error: 'every provider circuit is open', provider: '' }
+    for (const { provider, circuit } of this.#entries) {
+      if (calls >= maxCalls) break
+      if (!circuit.tryAcquire()) continue
+      calls++
+      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal), (error) => ({ kind: 'transient', error }))
+      this.#record(provider.name, circuit, outcome)
+      last = { ...outcome, provider: provider.name }
+      tried.push(last)
+      if (outcome.kind !== 'transient') break
+    }
+    return { outcome: last, calls, tried }
+  }
+
+  /** One round for a bulk message: numbers that failed transiently move on to the next provider. */
+  async sendBulk(message: BulkMessage, maxCalls: number): Promise<BulkRoundResult> {
+    const outcomes: Attributed[] = message.mobiles.map(() => ({ kind: 'transient', error: 'every provider circuit is open', provider: '' }))
+    let pending = message.mobiles.map((_, i) => i)
+    let calls = 0
+    for (const { provider, circuit } of this.#entries) {
+      if (pending.length === 0 || calls >= maxCalls) break
+      if (!circuit.tryAcquire()) continue
+      calls++
+      const batch = { ...message, mobiles: pending.map((i) => message.mobiles[i]!) }
+      const results = await this.#call(provider.name, (signal) => provider.sendBulk(batch, signal),
+        (error): SendOutcome[] => batch.mobiles.map(() => ({ kind: 'transient', error })))
+      const anyAnswer = results.some((r) => r.kind !== 'transient')
+      if (anyAnswer) circuit.success(); else circuit.failure()
+      const next: number[] = []
+      pending.forEach((index, j) => {
+        const r: SendOutcome = results[j] ?? { kind: 'transient', error: 'provider returned no outcome for this number' }
+        this.o.observe?.(provider.name, r.kind)
+        outcomes[index] = { ...r, provider: provider.name }
+        if (r.kind === 'transient') next.push(index)
+      })
+      pending = next
+    }
+    return { outcomes, calls }
+  }
+
+  #record(name: string, circuit: Circuit, outcome: SendOutcome) {
+    if (outcome.kind === 'transient') circuit.failure(); else circuit.success()
+    this.o.observe?.(name, outcome.kind)
+  }
+
+  /**
+   * Runs one call under its deadline. A provider that ignores the abort is
+   * still answered "transient" at the deadline; the sender's lease outlasts
+   * the deadline so no other replica sends meanwhile.
+   */
+  async #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string) => T): Promise<T> {
+    const controller = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<T>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error(`${name}: timed out after ${this.o.timeoutMs} ms`))
+        resolve(failed(`timeout after ${this.o.timeoutMs} ms`))
+      }, this.o.timeoutMs)
+    })
+    try {
+      return await Promise.race([fn(controller.signal), deadline])
+    } catch (err) {
+      return failed(controller.signal.aborted ? `timeout after ${this.o.timeoutMs} ms` : errorText(err))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

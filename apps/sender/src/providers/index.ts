@@ -1,0 +1,35 @@
+import type { Config } from '@sms-verify/shared'
+import type { Logger } from 'pino'
+import { Failover, type FailoverOptions } from '../failover.js'
+import type { Provider } from '../provider.js'
+import { createConsoleProvider } from './console.js'
+import { createRonglianProvider } from './ronglian.js'
+import { createTencentProvider } from './tencent.js'
+
+/**
+ * The providers of SMS_PROVIDER, in failover order. A provider whose
+ * variables are missing throws ConfigError here, so startup fails with one line.
+ */
+export function createProviders(config: Config, logger: Logger): Provider[] {
+  return config.SMS_PROVIDER.map((name) => {
+    switch (name) {
+      case 'console': return createConsoleProvider(logger)
+      case 'tencent': return createTencentProvider(config)
+      case 'ronglian': return createRonglianProvider(config)
+    }
+  })
+}
+
+/** The failover chain of SMS_PROVIDER, each provider behind its circuit breaker. */
+export function createProvider(config: Config, logger: Logger, observe?: FailoverOptions['observe']): Failover {
+  return new Failover(createProviders(config, logger), failoverOptions(config, observe))
+}
+
+export function failoverOptions(config: Config, observe?: FailoverOptions['observe']): FailoverOptions {
+  return {
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    circuitThreshold: config.SENDER_CIRCUIT_THRESHOLD,
+    circuitCooldownMs: config.SENDER_CIRCUIT_COOLDOWN_MS,
+    ...(observe ? { observe } : {}),
+  }
+}

@@ -1,0 +1,50 @@
+import type { Config } from '@sms-verify/shared'
+
+/** Claim stale entries at half the idle time, at least every 5 s. */
+export const claimInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
+  Math.max(10, Math.min(Math.floor(c.SENDER_CLAIM_IDLE_MS / 2), 5000))
+
+/** Due retries are looked for four times per base delay, at most every second. */
+export const promoteInterval = (c: Pick<Config, 'SEND_BACKOFF_BASE_MS'>): number =>
+  Math.max(10, Math.min(Math.floor(c.SEND_BACKOFF_BASE_MS / 4), 1000))
+
+/** Trimming and consumer clean-up are cheap but not urgent. */
+export const maintenanceInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
+  Math.min(10 * claimInterval(c), 60_000)
+
+export interface GroupInfo { name: string, pending: number, lastDeliveredId: string, lag: number | null }
+
+/** XINFO GROUPS reply (a list of flat field/value lists) → typed records. */
+export function parseGroups(raw: unknown[]): GroupInfo[] {
+  return raw.map((g) => {
+    const f: Record<string, unknown> = {}
+    const list = g as unknown[]
+    for (let i = 0; i + 1 < list.length; i += 2) f[String(list[i])] = list[i + 1]
+    return {
+      name: String(f.name),
+      pending: Number(f.pending ?? 0),
+      lastDeliveredId: String(f['last-delivered-id'] ?? '0-0'),
+      lag: f.lag === null || f.lag === undefined ? null : Number(f.lag),
+    }
+  })
+}
+
+const parseId = (id: string): [bigint, bigint] => {
+  const [ms, seq] = id.split('-')
+  return [BigInt(ms ?? '0'), BigInt(seq ?? '0')]
+}
+
+export function compareIds(a: string, b: string): number {
+  const [am, as] = parseId(a)
+  const [bm, bs] = parseId(b)
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1
+}
+
+/**
+ * The id below which every entry was delivered and acked: the older of the
+ * first pending id and the last-delivered id. XTRIM MINID keeps this one.
+ */
+export function minStreamId(lastDeliveredId: string, firstPendingId: string | null): string {
+  if (firstPendingId === null) return lastDeliveredId
+  return compareIds(firstPendingId, lastDeliveredId) < 0 ? firstPendingId : lastDeliveredId
+}
