@@ -69,7 +69,7 @@ export function refusal(reason: string, retryAfterMs: number): ApiError {
 }
 
 const OUTAGE_REPLY = /^(LOADING|CLUSTERDOWN|MASTERDOWN|READONLY|TRYAGAIN|NOREPLICAS|BUSY|MOVED|ASK)\b/
-const OUTAGE_MESSAGE = /Stream isn't writeable|Command timed out|Connection is closed|max retries per request|None of startup nodes|Failed to refresh slots|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i
+const OUTAGE_MESSAGE = /Stream isn't writeable|isn't ready|Command timed out|Connection is closed|max retries per request|None of startup nodes|Failed to refresh slots|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i
 
 /** True when an error means Redis cannot be reached right now (answer 503), not a bug (answer 500). */
 export function isRedisOutage(err: Error): boolean {

@@ -108,7 +108,8 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
         await refund()
         reply = [windows[refused]![3], taken[refused]![1]!]
       } else {
-        reply = await redis.smsSend(7, ...slotKeys, ...argv).catch(async (err: unknown) => {
+        // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
+        reply = await redis.smsSendSharded(...slotKeys, ...argv).catch(async (err: unknown) => {
           await refund().catch(() => undefined)
           throw err
         })
