@@ -1,0 +1,74 @@
+// A tiny static server for the sign-up page (node:http, no dependencies).
+// `node apps/web/serve.mjs` serves apps/web/public on WEB_HOST:WEB_PORT (127.0.0.1:8080).
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { extname, join, normalize, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const PUBLIC = fileURLToPath(new URL('./public/', import.meta.url))
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json',
+}
+const HEADERS = {
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // connect-src is open because the API's address comes from ?api= at run time.
+  'content-security-policy': "default-src 'self'; connect-src *; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+}
+
+/** Resolves a URL path inside `root`, or undefined when it would leave it. */
+function resolvePath(root, urlPath) {
+  let path
+  try { path = decodeURIComponent(urlPath.split('?')[0]) } catch { return undefined }
+  if (path.endsWith('/')) path += 'index.html'
+  const full = normalize(join(root, path))
+  return full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : undefined
+}
+
+/**
+ * Serves `root` (default: the page). Resolves once listening with the bound
+ * address and a `close()` that also ends kept-alive connections.
+ */
+export async function serveStatic({ port = 8080, host = '127.0.0.1', root = PUBLIC } = {}) {
+  const server = createServer(async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end()
+      return
+    }
+    const file = resolvePath(root, req.url ?? '/')
+    const info = file && await stat(file).catch(() => undefined)
+    if (!file || !info?.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...HEADERS }).end('not found\n')
+      return
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': info.size, ...HEADERS })
+    if (req.method === 'HEAD') return res.end()
+    createReadStream(file).pipe(res)
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, resolve)
+  })
+  const address = server.address()
+  const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address
+  return {
+    server,
+    port: address.port,
+    url: `http://${shownHost}:${address.port}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    }),
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const web = await serveStatic({ port: Number(process.env.WEB_PORT ?? 8080), host: process.env.WEB_HOST ?? '127.0.0.1' })
+  console.log(JSON.stringify({ level: 30, time: Date.now(), name: 'web', url: web.url, msg: 'web listening' }))
+  const stop = () => web.close().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
