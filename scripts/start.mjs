@@ -26,12 +26,12 @@ function newest(dir) {
 
 function buildIfNeeded() {
   const packages = [['packages/shared', 'index.js'], ['apps/api', 'main.js'], ['apps/sender', 'main.js'], ['apps/cli', 'main.js']]
-  const sources = packages.map(([dir]) => newest(join(root, dir, 'src')))
   const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0)
   // tsc -b skips emitting unchanged files but always rewrites its build info, so either counts as built.
   const builtAt = ([dir, main]) => (existsSync(join(root, dir, 'dist', main)) ? Math.max(mtime(join(root, dir, 'dist', main)), mtime(join(root, dir, 'tsconfig.tsbuildinfo'))) : 0)
+  const stale = packages.filter((pkg) => builtAt(pkg) < newest(join(root, pkg[0], 'src')))
+  if (stale.length === 0) return
   const built = Math.min(...packages.map(builtAt))
-  if (built >= Math.max(...sources)) return
   say(built === 0 ? 'no build yet: pnpm build' : 'sources changed: pnpm build')
   const r = spawnSync('pnpm', ['build'], { cwd: root, stdio: 'inherit' })
   if (r.error?.code === 'ENOENT') {
