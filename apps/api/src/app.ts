@@ -1,10 +1,11 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config, RedisClient } from '@sms-verify/shared'
 import { createContext } from './context.js'
 import { createApiLogger } from './logger.js'
 import { codeSender } from './send-code.js'
+import { accessLogPlugin } from './plugins/access-log.js'
 import { docsPlugin } from './plugins/docs.js'
 import { errorHandlerPlugin } from './plugins/error-handler.js'
 import { hostCheckPlugin } from './plugins/host-check.js'
@@ -55,12 +56,14 @@ export async function buildApp(config: Config, deps: ApiDeps) {
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT,
     requestTimeout: 10_000,
+    logController: new LogController({ disableRequestLogging: true }),
     // Numbers stay numbers: a JSON 13812345678 for mobile is a type error, not a string.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // The API speaks JSON only: any other body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
+  await app.register(accessLogPlugin)
   await app.register(errorHandlerPlugin)
   await app.register(redisPlugin, { client: deps.redis })
   await app.register(metricsPlugin)

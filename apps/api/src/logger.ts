@@ -17,5 +17,7 @@ export function createApiLogger(level: string, destination?: DestinationStream):
       }),
     },
   }
-  return destination ? pino(options, destination) : pino(options)
+  // Asynchronous stdout: lines written while a write is pending go out together in one writev.
+  // pino flushes it synchronously on exit, so nothing is lost on a normal stop.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }))
 }

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'))
+  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination({ dest: 1, sync: false }))
   let provider: Provider | Failover
   try {
     provider = await buildProvider(config, logger)

@@ -18,7 +18,8 @@ const CN_MOBILE = /^1[3-9]\d{9}$/
 export function parseMobile(input: string): MobileParse {
   if (input.length > 32 || !/^[+\d][\d\s\-().]*$/.test(input)) return { ok: false }
   const phone = parsePhoneNumberFromString(input, 'CN')
-  if (!phone || !phone.isValid()) return { ok: false }
+  if (!phone) return { ok: false }
+  // getType() is undefined for an invalid number, so it is the validity check too (isValid() would match every pattern again).
   const type = phone.getType()
   if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false }
   if (phone.country === 'CN' && !CN_MOBILE.test(phone.nationalNumber)) return { ok: false }

@@ -1,0 +1,13 @@
+import fp from 'fastify-plugin'
+
+/**
+ * One access line per request, when it completes. Fastify's own request
+ * logging writes two (incoming, completed), which cost the send route a
+ * quarter of its throughput for a line that says nothing the second does not.
+ */
+export const accessLogPlugin = fp(async (app) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    done()
+  })
+}, { name: 'sms-access-log' })

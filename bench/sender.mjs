@@ -1,0 +1,189 @@
+// Sender benchmark: drains queued jobs through the real Sender (built dist) and, on the same
+// machine and Redis build, through a BullMQ Queue + Worker; also the idle CPU of a sender
+// process with 16 empty partitions. `node bench/sender.mjs` prints a table;
+// `runSenderBench()` returns the figures.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Queue, Worker } from 'bullmq'
+import { GROUP, JOB_VERSION, configSchema, createRedis, encodeJob, keys, loadConfig, partition } from '../packages/shared/dist/index.js'
+import { Sender } from '../apps/sender/dist/sender.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child() { return silent } }
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+async function startRedisServer() {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'sms-bench-redis-'))
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
+  const url = `redis://127.0.0.1:${port}/0`
+  const probe = createRedis({ REDIS_URL: url, REDIS_CLUSTER_NODES: [] }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 })
+  for (let i = 0; ; i++) {
+    try { await probe.connect().catch(() => {}); if ((await probe.ping()) === 'PONG') break } catch { /* not yet */ }
+    if (i > 200) throw new Error('redis-server did not start')
+    await sleep(25)
+  }
+  probe.disconnect()
+  return {
+    port, url,
+    async stop() { await new Promise((r) => { proc.once('exit', r); proc.kill('SIGKILL') }); rmSync(dir, { recursive: true, force: true }) },
+  }
+}
+
+const mobileOf = (i) => `+86139${String(i).padStart(8, '0')}`
+
+/** Queues n jobs as the API would: the status record and the stream entry. */
+async function enqueue(redis, n) {
+  const p = partition(0, 1, false)
+  const now = Date.now()
+  for (let i = 0; i < n; i += 1000) {
+    const pipe = redis.pipeline()
+    for (let j = i; j < Math.min(n, i + 1000); j++) {
+      const requestId = `0-bench${String(j).padStart(11, '0')}`
+      pipe.hset(keys(p).request(requestId), 'requestId', requestId, 'status', 'queued', 'attempts', 0, 'createdAt', now)
+      pipe.xadd(p.stream, '*', ...encodeJob({ v: JOB_VERSION, kind: 'code', requestId, mobile: mobileOf(j), purpose: 'register', code: '123456', createdAt: now, expiresAt: now + 3_600_000, attempts: 0 }))
+    }
+    await pipe.exec()
+  }
+}
+
+function provider(latencyMs) {
+  let n = 0
+  const accept = () => ({ kind: 'accepted', messageId: `bench-${++n}` })
+  return {
+    name: 'bench',
+    send: latencyMs > 0 ? () => sleep(latencyMs).then(accept) : async () => accept(),
+    sendBulk: async (m) => m.mobiles.map(accept),
+  }
+}
+
+/** Drains `jobs` queued jobs through one Sender; jobs/s from start to the last ack. */
+async function drainSender(url, { jobs, concurrency, latencyMs }) {
+  const config = loadConfig(configSchema, { REDIS_URL: url, SENDER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' })
+  const redis = createRedis(config)
+  await redis.flushall()
+  await enqueue(redis, jobs)
+  const sender = new Sender({ config, redis, blockingRedis: createRedis(config, { enableAutoPipelining: false }), provider: provider(latencyMs), logger: silent })
+  const stream = partition(0, 1, false).stream
+  const started = performance.now()
+  await sender.start()
+  for (;;) {
+    const [group] = await redis.call('XINFO', 'GROUPS', stream)
+    const f = Object.fromEntries(Array.from({ length: group.length / 2 }, (_, i) => [group[2 * i], group[2 * i + 1]]))
+    if (Number(f['entries-read']) >= jobs && Number(f.pending) === 0) break
+    await sleep(5)
+  }
+  const seconds = (performance.now() - started) / 1000
+  await sender.close()
+  const sent = await redis.hget(keys(partition(0, 1, false)).request(`0-bench${String(jobs - 1).padStart(11, '0')}`), 'status')
+  redis.disconnect()
+  if (sent !== 'sent') throw new Error(`bench: last job reads ${sent}`)
+  return { jobs, seconds, jobsPerSecond: jobs / seconds }
+}
+
+/** The same jobs through BullMQ at the same concurrency, with attempts and exponential backoff. */
+async function drainBullmq(port, { jobs, concurrency }) {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null }
+  const queue = new Queue('sms-bench', { connection })
+  await queue.obliterate({ force: true }).catch(() => {})
+  const now = Date.now()
+  for (let i = 0; i < jobs; i += 1000) {
+    await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => {
+      const j = i + k
+      return {
+        name: 'send',
+        data: { requestId: `0-bench${j}`, mobile: mobileOf(j), purpose: 'register', code: '123456', createdAt: now, expiresAt: now + 3_600_000 },
+        opts: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+      }
+    }))
+  }
+  const p = provider(0)
+  let done = 0
+  let finished
+  const all = new Promise((r) => { finished = r })
+  const started = performance.now()
+  const worker = new Worker('sms-bench', async (job) => {
+    const outcome = await p.send(job.data)
+    if (outcome.kind !== 'accepted') throw new Error(outcome.error)
+    return outcome.messageId
+  }, { connection, concurrency })
+  worker.on('completed', () => { if (++done === jobs) finished() })
+  await all
+  const seconds = (performance.now() - started) / 1000
+  await worker.close()
+  await queue.close()
+  return { jobs, seconds, jobsPerSecond: jobs / seconds }
+}
+
+/** CPU of an idle sender process over `ms`, with 16 empty partitions, as a share of one core. */
+async function idleCpu(url, ms = 10_000) {
+  const child = spawn(process.execPath, [join(root, 'apps/sender/dist/main.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, REDIS_URL: url, STREAM_PARTITIONS: '16', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (c) => { out += c; if (out.includes('"sender started"')) resolve() })
+    child.once('exit', (code) => reject(new Error(`sender exited ${code}`)))
+  })
+  await sleep(1000)
+  const ticks = () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]) }
+  const t0 = ticks()
+  await sleep(ms)
+  const used = (ticks() - t0) / 100 // USER_HZ is 100 on Linux
+  child.kill('SIGTERM')
+  await new Promise((r) => child.once('exit', r))
+  return { seconds: ms / 1000, cpuShare: used / (ms / 1000) }
+}
+
+export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, concurrency = 64, latencyMs = 20 } = {}) {
+  const redis = await startRedisServer()
+  try {
+    const sender = await drainSender(redis.url, { jobs, concurrency, latencyMs: 0 })
+    const bullmq = await drainBullmq(redis.port, { jobs, concurrency })
+    const latency = await drainSender(redis.url, { jobs: latencyJobs, concurrency, latencyMs })
+    const bound = concurrency / (latencyMs / 1000)
+    const idle = await idleCpu(redis.url)
+    return {
+      jobs, concurrency,
+      senderJobsPerSecond: Math.round(sender.jobsPerSecond),
+      bullmqJobsPerSecond: Math.round(bullmq.jobsPerSecond),
+      ratioVsBullmq: Number((sender.jobsPerSecond / bullmq.jobsPerSecond).toFixed(2)),
+      latencyMs, latencyJobs,
+      latencyJobsPerSecond: Math.round(latency.jobsPerSecond),
+      latencyBound: bound,
+      latencyShareOfBound: Number((latency.jobsPerSecond / bound).toFixed(3)),
+      idlePartitions: 16,
+      idleCpuShareOfCore: Number(idle.cpuShare.toFixed(4)),
+      targets: { ratioVsBullmq: 3, latencyShareOfBound: 0.9, idleCpuShareOfCore: 0.02 },
+    }
+  } finally {
+    await redis.stop()
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await runSenderBench()
+  console.table([
+    { figure: `sender, zero-latency provider, ${r.jobs} jobs, concurrency ${r.concurrency}`, value: `${r.senderJobsPerSecond} jobs/s`, target: '' },
+    { figure: 'BullMQ Queue + Worker, same jobs, attempts 5 + exponential backoff', value: `${r.bullmqJobsPerSecond} jobs/s`, target: '' },
+    { figure: 'ratio sender / BullMQ', value: `${r.ratioVsBullmq}x`, target: '>= 3x' },
+    { figure: `sender, ${r.latencyMs} ms provider, ${r.latencyJobs} jobs`, value: `${r.latencyJobsPerSecond} jobs/s of ${r.latencyBound}`, target: '' },
+    { figure: 'share of concurrency / latency bound', value: r.latencyShareOfBound, target: '>= 0.9' },
+    { figure: 'idle sender, 16 empty partitions, CPU share of one core', value: `${(r.idleCpuShareOfCore * 100).toFixed(2)}%`, target: '< 2%' },
+  ])
+  process.exit(0)
+}
