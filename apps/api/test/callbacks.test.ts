@@ -24,6 +24,42 @@ t.test('a wrong token is 404, whatever the body', async (t) => {
   t.equal((await app.inject({ method: 'POST', url: url('short'), payload: { not: 'an array' } })).statusCode, 404)
 })
 
+t.test('the token is checked before the body is read: a wrong token is 404 for bad JSON, a huge body or a non-JSON body', async (t) => {
+  const server = await startTestRedis(t)
+  const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN })
+  const wrong = url('callback-token-0123456788')
+  const json = { 'content-type': 'application/json' }
+  const huge = `[${Array.from({ length: 30_000 }, () => '{"mobile":"13800000000","report_status":"SUCCESS","sid":"x"}').join(',')}]`
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['bad JSON', json, '[{"sid":'],
+    ['a body over the limit', json, huge],
+    ['a text/plain body', { 'content-type': 'text/plain' }, 'hello'],
+    ['an XML body', { 'content-type': 'application/xml' }, '<a/>'],
+  ]
+  for (const [what, headers, payload] of cases) {
+    const res = await app.inject({ method: 'POST', url: wrong, headers, payload })
+    t.equal(res.statusCode, 404, `wrong token, ${what}: 404`)
+    t.equal(res.json().error, 'not_found')
+  }
+  // the same bodies with the right token reach the parser: that is where 400/413/415 come from
+  const statuses = []
+  for (const [, headers, payload] of cases) statuses.push((await app.inject({ method: 'POST', url: url(TOKEN), headers, payload })).statusCode)
+  t.same(statuses, [400, 413, 415, 415])
+})
+
+t.test('the callback is exempt from the per-IP rate limit; other routes are not', async (t) => {
+  const server = await startTestRedis(t)
+  const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '3' })
+  const ip = '203.0.113.7'
+  for (let i = 0; i < 10; i++) {
+    const res = await app.inject({ method: 'POST', url: url(TOKEN), payload: [], remoteAddress: ip })
+    t.equal(res.statusCode, 200, `callback ${i + 1} from one address`)
+  }
+  const other = []
+  for (let i = 0; i < 5; i++) other.push((await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-nothing', remoteAddress: ip })).statusCode)
+  t.ok(other.includes(429), `the general limit still applies elsewhere (${other.join(',')})`)
+})
+
 t.test('a batch of receipts: delivered, undelivered, unknown sid, late after verified', async (t) => {
   const server = await startTestRedis(t)
   const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN, STREAM_PARTITIONS: '4' })

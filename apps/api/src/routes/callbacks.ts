@@ -28,9 +28,15 @@ function receiveTime(s: string | undefined, now: number): number {
   return Number.isFinite(t) ? t : now
 }
 
+/** Tencent pushes receipts in batches; the token is checked before a byte of the body is read. */
+const CALLBACK_BODY_LIMIT = 1024 * 1024
+
 /**
- * POST /v1/callbacks/tencent/:token: delivery receipts. The token is checked
- * before the body, so a wrong token learns nothing about the route. Receipts for
+ * POST /v1/callbacks/tencent/:token: delivery receipts. The token is checked in
+ * onRequest, before the body is read or parsed, so a wrong token is 404 whatever
+ * it sends (bad JSON, a huge or non-JSON body) and learns nothing about the
+ * route. The route is exempt from the per-IP rate limit: the carrier posts from
+ * few addresses at volume, and the secret token is its guard. Receipts for
  * unknown or already-final messages are counted and acknowledged: the carrier
  * would otherwise retry them forever.
  */
@@ -46,7 +52,9 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
 
   app.post('/v1/callbacks/tencent/:token', {
     schema,
-    preValidation: async (request) => {
+    bodyLimit: CALLBACK_BODY_LIMIT,
+    config: { rateLimit: false },
+    onRequest: async (request) => {
       const expected = config.CALLBACK_TOKEN
       const token = (request.params as { token: string }).token
       if (expected === undefined || !safeEqual(token, expected)) throw errors.notFound()
