@@ -22,6 +22,11 @@ import { verifyRoutes } from './routes/verify.js'
 
 export interface ApiDeps {
   redis: RedisClient
+  /**
+   * With REDIS_WAIT_REPLICAS > 0: the connection sends go through, each followed by WAIT.
+   * Its own client, so a slow WAIT never holds up other routes' commands. Closed with the app.
+   */
+  waitRedis?: RedisClient | undefined
   /** a pino logger; defaults to one at LOG_LEVEL on stdout */
   logger?: FastifyBaseLogger
   /** CODE_PEPPER as bytes (main.ts makes a random one when unset) */
@@ -73,7 +78,11 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis })
   await app.register(docsPlugin)
 
-  const send = codeSender(deps.redis, ctx, app.metrics)
+  if (deps.waitRedis) {
+    const waitRedis = deps.waitRedis
+    app.addHook('onClose', async () => { await waitRedis.quit().catch(() => waitRedis.disconnect()) })
+  }
+  const send = codeSender(deps.redis, ctx, app.metrics, deps.waitRedis)
   await app.register(healthRoutes)
   await app.register(smsCodeRoutes, { send })
   await app.register(legacyRoutes, { send })

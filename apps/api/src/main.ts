@@ -22,8 +22,12 @@ const redis = createRedis(config, FAIL_FAST)
 // FAIL_FAST answers 503 while Redis is away; the client reconnects by itself, so errors are only logged.
 redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'))
 
+const waitRedis = config.REDIS_WAIT_REPLICAS > 0 ? createRedis(config, FAIL_FAST) : undefined
+waitRedis?.on('error', (err: Error) => log.warn({ err }, 'redis connection error (wait client)'))
+
 const app = await buildApp(config, {
   redis,
+  waitRedis,
   logger: log,
   pepper: config.CODE_PEPPER === undefined ? randomPepper() : Buffer.from(config.CODE_PEPPER, 'utf8'),
   sealKey: sealKeyFrom(config.JOB_SEAL_KEY),

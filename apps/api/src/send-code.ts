@@ -24,6 +24,13 @@ export interface Accepted {
 
 type Reply = (string | number)[]
 
+/** send.lua's stored Idempotency-Key answer, as the script itself would reply to a repeat. */
+function storedAnswer(stored: string | null, requestFingerprint: string): Reply | undefined {
+  if (stored === null) return undefined
+  const record = JSON.parse(stored) as { f: string, r: Reply }
+  return record.f === requestFingerprint ? ['replay', JSON.stringify(record.r)] : ['idempotency_mismatch']
+}
+
 /** The number a person typed → E.164 of an allowed region, or the 400 that says why not. */
 export function admitMobile(input: string, allowedRegions: readonly string[]): E164 {
   const parsed = parseMobile(input)
@@ -37,7 +44,7 @@ export function admitMobile(input: string, allowedRegions: readonly string[]): E
  * send.lua call (standalone) decides cooldown, limits, idempotency and queues
  * the job. Created once per app, so the budget warning is rate-limited per process.
  */
-export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics) {
+export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics, waitRedis: RedisClient = redis) {
   const { config } = ctx
   const codeTtlMs = config.CODE_TTL_SECONDS * 1000
   let budgetWarnedAt = -Infinity
@@ -89,14 +96,39 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, ...job,
     ]
 
+    const durable = config.REDIS_WAIT_REPLICAS > 0 && testCode === undefined
+    const runScript = (): Promise<Reply> => {
+      const call = (c: RedisClient | ReturnType<RedisClient['pipeline']>) => ctx.cluster
+        // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
+        ? c.smsSendSharded(...slotKeys, ...argv)
+        : c.smsSend(9, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, ...argv)
+      if (!durable) return call(redis) as Promise<Reply>
+      // WAIT counts the writes of its own connection, so it goes in one pipeline right behind the
+      // script: same connection, same master (a pipeline in a cluster goes to its slot's node),
+      // still one round trip. A dedicated client keeps a slow WAIT from holding up other routes.
+      const pipe = waitRedis.pipeline()
+      call(pipe)
+      pipe.wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
+      return pipe.exec().then((results) => {
+        const [[scriptErr, scriptReply], [waitErr, replicas]] = results as [[Error | null, Reply], [Error | null, number]]
+        if (scriptErr) throw scriptErr
+        if (scriptReply[0] === 'ok' && (waitErr || replicas < config.REDIS_WAIT_REPLICAS)) {
+          log.warn({ requestId, replicas: waitErr ? 0 : replicas, wanted: config.REDIS_WAIT_REPLICAS }, 'send not confirmed by replicas in time')
+          throw errors.unavailable()
+        }
+        return scriptReply
+      })
+    }
+
     let reply: Reply
     if (!ctx.cluster) {
-      reply = await redis.smsSend(9, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, ...argv)
+      reply = await runScript()
     } else {
       // Cluster: the per-IP and budget windows live on other slots, so they cannot join send.lua.
       // Order: (1) reserve a place in both windows in parallel (member = request id);
       // (2) if either refuses, ZREM the place the other took and answer the refusal;
-      // (3) run send.lua on the mobile's slot; (4) unless it answers 'ok', ZREM both places.
+      // (3) run send.lua on the mobile's slot; (4) if it answers a refusal, ZREM both places.
+      // An error in (3) refunds nothing: the script may have run, so the place stays taken.
       // A crash between (1) and (4) keeps a place until the window slides past it: the error
       // is towards refusing a send, never towards sending more than the limits allow.
       const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.ip), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
@@ -107,19 +139,13 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       if (refused !== -1) {
         await refund()
         reply = [windows[refused]![3], taken[refused]![1]!]
+        // A repeat of an accepted request must get its first answer, not this window's refusal.
+        // The stored answer lives on the mobile's slot: one more round trip, only on this path.
+        if (idem !== undefined) reply = storedAnswer(await redis.get(k.idempotency(idem)), fingerprint(mobile, purpose)) ?? reply
       } else {
-        // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
-        reply = await redis.smsSendSharded(...slotKeys, ...argv).catch(async (err: unknown) => {
-          await refund().catch(() => undefined)
-          throw err
-        })
+        reply = await runScript()
         if (reply[0] !== 'ok') await refund()
       }
-    }
-
-    if (reply[0] === 'ok' && testCode === undefined && config.REDIS_WAIT_REPLICAS > 0 && !ctx.cluster) {
-      const replicas = await (redis as import('ioredis').Redis).wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
-      if (replicas < config.REDIS_WAIT_REPLICAS) throw errors.unavailable()
     }
 
     try {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { unseal } from '@sms-verify/shared'
+import { keys, partition, unseal, type E164 } from '@sms-verify/shared'
 import { randomBytes } from 'node:crypto'
 import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis, streamEntries } from './helpers/app.js'
 
@@ -142,11 +142,15 @@ t.test('idempotency: replay, parallel repeats, mismatch, bad keys', async (t) =>
   t.equal(mismatch.statusCode, 422)
   t.equal(mismatch.json().error, 'idempotency_mismatch')
 
-  // a refusal is an answer too: the repeat gets the same 429
+  // a refusal sent nothing and is not stored: the repeat is decided again, and goes through once the cooldown ends
   const refusedKey = { 'idempotency-key': `k3-${mobile}` }
   const refused = await sendCode(app, { mobile, purpose: 'register' }, refusedKey)
   t.equal(refused.statusCode, 429)
-  t.same((await sendCode(app, { mobile, purpose: 'register' }, refusedKey)).json(), refused.json())
+  t.equal(refused.json().error, 'too_frequent')
+  await server.client().del(keys(partition(0, 1, false)).cooldown(e164(mobile) as E164, 'register'))
+  const retried = await sendCode(app, { mobile, purpose: 'register' }, refusedKey)
+  t.equal(retried.statusCode, 202, 'the same key is accepted once the refusal no longer holds')
+  t.not(retried.json().requestId, first.json().requestId)
 
   for (const key of ['', 'x'.repeat(256), 'tab\there', 'ü']) {
     const res = await sendCode(app, { mobile: freshMobile(), purpose: 'register' }, { 'idempotency-key': key })

@@ -26,6 +26,8 @@ local id = ARGV[2]
 local fingerprint = ARGV[10]
 local test = ARGV[12] == '1'
 
+-- Only an acceptance is stored: a refusal sent nothing, so a repeat is simply decided again
+-- (with a fresh retryAfter) instead of replaying a stale 429 for a day.
 local function answer(reply)
   if fingerprint ~= '' then
     redis.call('SET', KEYS[7], cjson.encode({ f = fingerprint, r = reply }), 'PX', ARGV[11])
@@ -52,15 +54,15 @@ end
 
 if not test then
   local blockedMs = redis.call('PTTL', KEYS[4])
-  if blockedMs > 0 then return answer({ 'carrier_limit', blockedMs }) end
+  if blockedMs > 0 then return { 'carrier_limit', blockedMs } end
   local coolMs = redis.call('PTTL', KEYS[1])
-  if coolMs > 0 then return answer({ 'too_frequent', coolMs }) end
+  if coolMs > 0 then return { 'too_frequent', coolMs } end
   local dailyWait = windowFull(KEYS[3], 86400000, tonumber(ARGV[8]))
-  if dailyWait then return answer({ 'daily_limit', dailyWait }) end
+  if dailyWait then return { 'daily_limit', dailyWait } end
 end
 if #KEYS >= 9 then
   local ipWait = windowFull(KEYS[8], 3600000, tonumber(ARGV[15]))
-  if ipWait then return answer({ 'rate_limited', ipWait }) end
+  if ipWait then return { 'rate_limited', ipWait } end
   if not test and tonumber(ARGV[16]) > 0 then
     local budgetWait = windowFull(KEYS[9], 60000, tonumber(ARGV[16]))
     if budgetWait then return { 'budget_exhausted', budgetWait } end

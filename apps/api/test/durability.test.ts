@@ -1,0 +1,40 @@
+import t from 'tap'
+import { createRedis, FAIL_FAST } from '@sms-verify/shared'
+import { startRedis, waitFor } from '@sms-verify/testing'
+import { randomBytes } from 'node:crypto'
+import { buildApp } from '../src/app.js'
+import { freshMobile, sendCode, startTestRedis, streamEntries, testConfig } from './helpers/app.js'
+
+t.test('REDIS_WAIT_REPLICAS: 202 only once a replica holds the send, else 503 unavailable', async (t) => {
+  const primary = await startTestRedis(t)
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] })
+  t.teardown(() => replica.stop())
+  await waitFor(async () => /master_link_status:up/.test(await replica.client().info('replication')), { what: 'replica linked' })
+
+  const config = testConfig(primary, { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1000' })
+  const redis = createRedis(config, FAIL_FAST)
+  const waitRedis = createRedis(config, FAIL_FAST)
+  for (const c of [redis, waitRedis]) c.on('error', () => undefined)
+  const app = await buildApp(config, { redis, waitRedis, pepper: randomBytes(32) })
+  t.teardown(() => app.close())
+
+  const mobile = freshMobile()
+  const ok = await sendCode(app, { mobile, purpose: 'register' })
+  t.equal(ok.statusCode, 202, 'the replica confirmed')
+  const { requestId } = ok.json()
+  t.ok((await replica.client().xrange('sms:jobs', '-', '+')).some(([, f]) => f.includes(requestId)), 'the job is on the replica when the 202 is sent')
+
+  await replica.kill()
+  await waitFor(async () => /connected_slaves:0/.test(await primary.client().info('replication')), { what: 'primary sees no replica' })
+  const started = performance.now()
+  const refused = await sendCode(app, { mobile: freshMobile(), purpose: 'register' })
+  const tookMs = performance.now() - started
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.json().error, 'unavailable')
+  t.ok(tookMs < 2500, `answered soon after the WAIT timeout, never a hang (${Math.round(tookMs)} ms)`)
+  // Honest 503: the job was queued but is not known to be durable; the sender still sends it.
+  t.equal((await streamEntries(primary)).length, 2)
+
+  const status = await app.inject({ method: 'GET', url: `/v1/sms-codes/requests/${requestId}` })
+  t.equal(status.statusCode, 200, 'other routes do not wait behind WAIT')
+})
