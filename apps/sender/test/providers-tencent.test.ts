@@ -58,6 +58,14 @@ t.test('every class of per-number code and API-level error', async (t) => {
     ['UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber', 'apiError', 'permanent'],
     ['AuthFailure.UnauthorizedOperation', 'apiError', 'permanent'],
     ['LimitExceeded.PhoneNumberThirtySecondLimit', 'code', 'carrier_limit'],
+    // unlisted members of permanent families, and Tencent's own spellings
+    ['InvalidParameterValue.SomethingNew', 'code', 'permanent'],
+    ['InvalidParameterValue.SomethingNew', 'apiError', 'permanent'],
+    ['UnknownParameter', 'apiError', 'permanent'],
+    ['UnknownParameter.SomethingNew', 'apiError', 'permanent'],
+    ['UnauthorizedOperation.SerivceSuspendDueToArrears', 'apiError', 'transient'],
+    ['LimitExceeded.AppCountryOrRegionDailyLimit', 'code', 'transient'],
+    ['UnsupportedOperation.GlobalTemplateToChineseMainlandPhone', 'apiError', 'permanent'],
   ]
   let n = 0
   for (const [code, how, kind] of cases) {
@@ -100,6 +108,48 @@ t.test('unknown codes retry; families decide unlisted members', async (t) => {
   t.equal(tencentClass('InternalError.SomethingNew'), 'transient')
   t.equal(tencentClass('AuthFailure.SomethingNew'), 'permanent')
   t.equal(tencentClass('Brand.New'), 'transient')
+  t.equal(tencentClass('InvalidParameterValue.SomethingNew'), 'permanent', 'the InvalidParameterValue family is permanent')
+  t.equal(tencentClass('InvalidParameter.SomethingNew'), 'permanent')
+  t.equal(tencentClass('UnknownParameter'), 'permanent')
+  t.equal(tencentClass('UnknownParameter.SomethingNew'), 'permanent')
+  t.equal(tencentClass('InvalidParameterValueX'), 'transient', 'a prefix matches whole segments only')
+  t.same(tencentClass('LimitExceeded.PhoneNumberSomethingNew'), { seconds: 60 }, 'the longest prefix wins over LimitExceeded')
+  t.equal(tencentClass('LimitExceeded.SomethingNew'), 'transient')
+  t.equal(tencentClass('RequestLimitExceeded.UinLimitExceeded'), 'transient')
+})
+
+t.test('the documented SendSms codes all have a class on purpose (none falls to the unknown default)', async (t) => {
+  // The list SendSms may return (tencentcloud-sdk-go sms/v20210111 client.go), spelt as Tencent spells them.
+  const documented: Record<string, string> = {
+    'FailedOperation.ContainSensitiveWord': 'permanent', 'FailedOperation.FailResolvePacket': 'permanent',
+    'FailedOperation.InsufficientBalanceInSmsPackage': 'transient', 'FailedOperation.JsonParseFail': 'permanent',
+    'FailedOperation.MarketingSendTimeConstraint': 'permanent', 'FailedOperation.PhoneNumberInBlacklist': 'permanent',
+    'FailedOperation.SignatureIncorrectOrUnapproved': 'permanent', 'FailedOperation.TemplateIncorrectOrUnapproved': 'permanent',
+    'FailedOperation.TemplateParamSetNotMatchApprovedTemplate': 'permanent', 'FailedOperation.TemplateUnapprovedOrNotExist': 'permanent',
+    'InternalError.OtherError': 'transient', 'InternalError.RequestTimeException': 'transient',
+    'InternalError.RestApiInterfaceNotExist': 'permanent', 'InternalError.SendAndRecvFail': 'transient',
+    'InternalError.SigFieldMissing': 'permanent', 'InternalError.SigVerificationFail': 'permanent',
+    'InternalError.Timeout': 'transient', 'InternalError.UnknownError': 'transient',
+    'InvalidParameterValue.ContentLengthLimit': 'permanent', 'InvalidParameterValue.IncorrectPhoneNumber': 'permanent',
+    'InvalidParameterValue.ProhibitedUseUrlInTemplateParameter': 'permanent', 'InvalidParameterValue.SdkAppIdNotExist': 'permanent',
+    'InvalidParameterValue.TemplateParameterFormatError': 'permanent', 'InvalidParameterValue.TemplateParameterLengthLimit': 'permanent',
+    'LimitExceeded.AppCountryOrRegionDailyLimit': 'transient', 'LimitExceeded.AppCountryOrRegionInBlacklist': 'permanent',
+    'LimitExceeded.AppDailyLimit': 'transient', 'LimitExceeded.AppGlobalDailyLimit': 'transient',
+    'LimitExceeded.AppMainlandChinaDailyLimit': 'transient', 'LimitExceeded.DailyLimit': 'transient',
+    'LimitExceeded.PhoneNumberCountLimit': 'permanent', 'MissingParameter.EmptyPhoneNumberSet': 'permanent',
+    'UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny': 'permanent', 'UnauthorizedOperation.RequestIpNotInWhitelist': 'permanent',
+    'UnauthorizedOperation.RequestPermissionDeny': 'permanent', 'UnauthorizedOperation.SdkAppIdIsDisabled': 'permanent',
+    'UnauthorizedOperation.SerivceSuspendDueToArrears': 'transient', 'UnauthorizedOperation.SmsSdkAppIdVerifyFail': 'permanent',
+    'UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone': 'permanent',
+    'UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber': 'permanent',
+    'UnsupportedOperation.GlobalTemplateToChineseMainlandPhone': 'permanent', 'UnsupportedOperation.UnsuportedRegion': 'permanent',
+  }
+  for (const [code, cls] of Object.entries(documented)) t.equal(tencentClass(code), cls, code)
+  t.same(tencentClass('LimitExceeded.DeliveryFrequencyLimit'), { seconds: 60 })
+  t.same(tencentClass('LimitExceeded.PhoneNumberThirtySecondLimit'), { seconds: 30 })
+  t.same(tencentClass('LimitExceeded.PhoneNumberOneHourLimit'), { seconds: 3600 })
+  t.equal(tencentClass('LimitExceeded.PhoneNumberDailyLimit'), 'day')
+  t.equal(tencentClass('LimitExceeded.PhoneNumberSameContentDailyLimit'), 'day')
 })
 
 t.test('450 numbers in three jobs are three SendSms calls of 200, 200 and 50, one outcome per number in order', async (t) => {
