@@ -61,6 +61,17 @@ t.test('status codes by class', async (t) => {
   }
 })
 
+t.test('000000 without a smsMessageSid is accepted (id unknown), never retried', async (t) => {
+  const { fake, provider } = await start(t)
+  fake.behaviour.set('13800000200', { statusCode: '000000', statusMsg: '成功' })
+  const outcome = await provider.send({ requestId: 'r', mobile: '+8613800000200' as E164, purpose: 'login', code: '1234', minutesValid: 5 }, signal())
+  t.same(outcome, { kind: 'accepted', messageId: '' })
+  fake.behaviour.set('13800000201', { statusCode: '000000' })
+  const bulk = await provider.sendBulk({ requestId: 'b', mobiles: ['+8613800000201' as E164, '+8613800000202' as E164], templateId: '77', params: [] }, signal())
+  t.same(bulk.map((o) => o.kind), ['accepted', 'accepted'])
+  t.equal(fake.requests.length, 2, 'one call each, no retry')
+})
+
 t.test('160038/160039/160040 are carrier limits: a minute, then the Shanghai day', async (t) => {
   const { fake, provider } = await start(t)
   for (const [i, [code, end]] of ([['160038', (n: number) => n + 60_000], ['160039', nextShanghaiMidnight], ['160040', nextShanghaiMidnight]] as const).entries()) {

@@ -35,8 +35,9 @@ export function createRonglianProvider(config: Config): Provider {
     } catch (err) {
       return { kind: 'transient', error: `network: ${maskMobilesIn(err instanceof Error ? err.message : String(err))}` }
     }
-    const messageId = answer.templateSMS?.smsMessageSid
-    if (answer.statusCode === '000000' && messageId) return { kind: 'accepted', messageId }
+    // 000000 means the carrier took the message. Without a smsMessageSid its id is
+    // unknown (''), but it is accepted all the same: retrying could send it twice.
+    if (answer.statusCode === '000000') return { kind: 'accepted', messageId: answer.templateSMS?.smsMessageSid ?? '' }
     return classifyRonglian(answer.statusCode ?? '', maskMobilesIn(answer.statusMsg ?? 'unexpected answer'), Date.now())
   }
 
