@@ -46,6 +46,16 @@ t.test('receipt.lua: delivered and undelivered end states, unknown ids, forward 
   // a second receipt for a delivered message does not flip it
   t.equal((await applyReceipt(redis, config, receipt('s1', false, 8000))).result, 'final')
   t.equal(await redis.hget(k.request('r1'), 'status'), 'delivered')
+  t.equal(await redis.hget(k.request('r1'), 'error'), null, 'a late undelivered receipt leaves no reason on a delivered record')
+
+  // a delivered receipt that carries a note (as PullSmsSendStatus's Description does) stores no error
+  await sent('r4', 's4')
+  t.equal((await applyReceipt(redis, config, { ...receipt('s4', true), reason: '用户短信送达成功' })).result, 'applied')
+  t.equal(await redis.hget(k.request('r4'), 'error'), null)
+  // the script itself only writes a reason when the record moves to undelivered
+  await sent('r5', 's5')
+  await redis.smsReceipt(k.serial('tencent', 's5'), 9000, '1', 'DELIVRD', k.requestPrefix)
+  t.equal(await redis.hget(k.request('r5'), 'error'), null)
 })
 
 t.test('the poller pulls PullSmsSendStatus from the fake Tencent and applies the receipts', async (t) => {
@@ -70,6 +80,7 @@ t.test('the poller pulls PullSmsSendStatus from the fake Tencent and applies the
   t.equal(await poller.tick(), 1)
   t.same(seen, ['applied', 'unknown'])
   t.match(await redis.hgetall(k.request('r9')), { status: 'delivered', deliveredAt: '1700000000000' })
+  t.equal(await redis.hget(k.request('r9'), 'error'), null, 'the delivered Description is not stored as an error')
   t.equal(await poller.tick(), 0, 'nothing left to pull')
   t.equal(fake.requests.filter((r) => r.action === 'PullSmsSendStatus').length, 2)
 })

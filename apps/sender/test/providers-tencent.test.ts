@@ -213,6 +213,7 @@ t.test('PullSmsSendStatus turns into receipts', async (t) => {
     { provider: 'tencent', messageId: 's1', mobile: '+8613812345678', delivered: true, at: 1700000000000 },
     { provider: 'tencent', messageId: 's2', mobile: '+8613812345679', delivered: false, reason: 'MK:0001' },
   ])
+  t.notOk('reason' in receipts[0]!, 'a delivered receipt carries no reason')
   t.same(fake.requests[0]!.body, { Limit: 100, SmsSdkAppId: '1400000000' })
   t.same(await provider.pullReceipts!(signal()), [], 'each receipt is handed out once')
 })

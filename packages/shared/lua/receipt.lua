@@ -1,7 +1,9 @@
 -- receipt.lua: apply a carrier's delivery receipt to the request its message id belongs to.
 -- The same forward-only rule as status.lua (the RANK table mirrors it): delivered and
 -- undelivered move a record on from queued/sending/retrying/sent only; after a delivery
--- end or a check end a late receipt only adds its timestamp and reason.
+-- end or a check end a late receipt only adds its timestamp. The carrier's reason becomes
+-- the record's error only when the record moves to undelivered: a delivered record never
+-- gains an error, and a late receipt never rewrites the reason of an ended one.
 -- KEYS[1] serial (provider message id → requestId, written when the provider accepted)
 -- ARGV[1] now (ms)   ARGV[2] '1' delivered, '0' undelivered   ARGV[3] carrier's reason ('' for none)
 -- ARGV[4] request key prefix (same slot as KEYS[1]; the request id is learnt here)
@@ -18,9 +20,9 @@ local new = ARGV[2] == '1' and 'delivered' or 'undelivered'
 local current = redis.call('HGET', request, 'status')
 local queuedAt = redis.call('HGET', request, 'queuedAt') or ''
 redis.call('HSET', request, new .. 'At', now, 'updatedAt', now)
-if ARGV[3] ~= '' then redis.call('HSET', request, 'error', ARGV[3]) end
 if (RANK[current] or 0) < RANK[new] then
   redis.call('HSET', request, 'status', new)
+  if new == 'undelivered' and ARGV[3] ~= '' then redis.call('HSET', request, 'error', ARGV[3]) end
   return {1, queuedAt}
 end
 return {-1, queuedAt}

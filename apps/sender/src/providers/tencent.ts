@@ -111,14 +111,12 @@ export function createTencentProvider(config: Config): Provider {
       const now = Date.now()
       return (res.PullSmsSendStatusSet ?? [])
         .filter((s) => s.SerialNo && s.PhoneNumber && s.ReportStatus)
-        .map((s) => ({
-          provider: 'tencent',
-          messageId: s.SerialNo!,
-          mobile: s.PhoneNumber! as E164,
-          delivered: s.ReportStatus === 'SUCCESS',
-          ...(s.Description ? { reason: s.Description } : {}),
-          at: s.UserReceiveTime ? s.UserReceiveTime * 1000 : now,
-        }))
+        .map((s) => {
+          const delivered = s.ReportStatus === 'SUCCESS'
+          // A delivered receipt's Description is a success note (用户短信送达成功), not a reason.
+          const reason = !delivered && s.Description ? { reason: s.Description } : {}
+          return { provider: 'tencent', messageId: s.SerialNo!, mobile: s.PhoneNumber! as E164, delivered, ...reason, at: s.UserReceiveTime ? s.UserReceiveTime * 1000 : now }
+        })
     },
   }
 }

@@ -11,7 +11,9 @@ export type ReceiptResult = 'applied' | 'final' | 'unknown'
 export async function applyReceipt(redis: RedisClient, config: Config, r: Receipt, now = Date.now()): Promise<{ result: ReceiptResult, queuedAt?: number }> {
   const count = partitionCount(config)
   const k = keys(partition(partitionIndexOf(r.mobile, count), count, clusterMode(config)))
-  const [code, queuedAt] = await redis.smsReceipt(k.serial(r.provider, r.messageId), r.at || now, r.delivered ? '1' : '0', r.reason ?? '', k.requestPrefix)
+  // Only an undelivered receipt carries the carrier's reason.
+  const reason = r.delivered ? '' : r.reason ?? ''
+  const [code, queuedAt] = await redis.smsReceipt(k.serial(r.provider, r.messageId), r.at || now, r.delivered ? '1' : '0', reason, k.requestPrefix)
   const result: ReceiptResult = code === 1 ? 'applied' : code === -1 ? 'final' : 'unknown'
   return queuedAt ? { result, queuedAt: Number(queuedAt) } : { result }
 }
