@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import t from 'tap'
 import { startFakeTencent } from '@sms-verify/testing'
 import { ConfigError, type E164 } from '@sms-verify/shared'
-import { createTencentProvider, parseTencentEndpoint } from '../src/providers/tencent.js'
+import { checkSigningEndpoint, createTencentProvider, endpointSignedAsSms, parseTencentEndpoint } from '../src/providers/tencent.js'
 import { tencentClass } from '../src/providers/tencent-errors.js'
 import { nextShanghaiMidnight } from '../src/providers/carrier-window.js'
 import { providerConfig, signal } from './helpers/provider-fakes.js'
@@ -25,6 +28,50 @@ t.test('SendSms carries the template of the purpose, [code, minutes] and the E.1
     t.same(req.body, { PhoneNumberSet: ['+8613812345678'], SmsSdkAppId: '1400000000', SignName: '腾讯云', TemplateId: template, TemplateParamSet: ['123456', '5'] })
   }
   t.same(fake.refused, [])
+})
+
+t.test('the SDK signs the host without its port: Host carries the port, the fake recomputes the signature over the bare host', async (t) => {
+  const { fake, provider } = await start(t)
+  const port = new URL(fake.endpoint).port
+  const outcome = await provider.send({ requestId: 'r', mobile: '+8613812345678' as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())
+  t.equal(outcome.kind, 'accepted')
+  t.equal(fake.requests[0]!.headers.host, `127.0.0.1:${port}`)
+  t.same(fake.refused, [], 'signature for host 127.0.0.1 and service sms accepted')
+  // localhost:port, whose first label is not sms either
+  const viaName = createTencentProvider(providerConfig({ TENCENT_SMS_ENDPOINT: `http://localhost:${port}` }))
+  t.equal((await viaName.send({ requestId: 'r', mobile: '+8613812345678' as E164, purpose: 'login', code: '123456', minutesValid: 5 }, signal())).kind, 'accepted')
+  t.equal(fake.requests[1]!.headers.host, `localhost:${port}`)
+  t.same(fake.refused, [])
+})
+
+t.test('the signing endpoint: the real host for the URL, sms for the scope; plain string for sms.* hosts', async (t) => {
+  t.equal(typeof endpointSignedAsSms('sms.tencentcloudapi.com'), 'string')
+  t.equal(typeof endpointSignedAsSms('sms.ap-guangzhou.tencentcloudapi.com'), 'string')
+  const e = endpointSignedAsSms('127.0.0.1:9000')
+  t.equal(`http://${e}/`, 'http://127.0.0.1:9000/')
+  t.equal(String(e), '127.0.0.1:9000')
+  t.equal(e.split('.')[0], 'sms')
+  t.same(Object.keys(e).filter((k) => k === 'split'), [], 'split is not enumerable')
+  const client = { endpoint: e, path: '/', profile: { httpProfile: { protocol: 'http://' } } }
+  t.doesNotThrow(() => checkSigningEndpoint(client, '127.0.0.1:9000'))
+  t.doesNotThrow(() => checkSigningEndpoint({ ...client, endpoint: endpointSignedAsSms('127.0.0.1:80') }, '127.0.0.1:80'), 'a default port is the same host')
+  t.throws(() => checkSigningEndpoint({ ...client, endpoint: '127.0.0.1:9000' }, '127.0.0.1:9000'), /signed for service 127/)
+  t.throws(() => checkSigningEndpoint({ ...client, endpoint: endpointSignedAsSms('10.0.0.1:9000') }, '127.0.0.1:9000'), /requests would go to 10.0.0.1:9000/)
+})
+
+t.test('the Tencent SDK is pinned: exact versions, and the SMS client uses the very common package pinned', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }
+  const pinSms = pkg.dependencies['tencentcloud-sdk-nodejs-sms']!
+  const pinCommon = pkg.dependencies['tencentcloud-sdk-nodejs-common']!
+  t.match(pinSms, /^\d+\.\d+\.\d+$/, 'sms pinned exactly')
+  t.match(pinCommon, /^\d+\.\d+\.\d+$/, 'common pinned exactly')
+  const require = createRequire(import.meta.url)
+  const smsPkg = require.resolve('tencentcloud-sdk-nodejs-sms/package.json')
+  t.equal((require(smsPkg) as { version: string }).version, pinSms)
+  // the common package as the SMS client resolves it, not as we do
+  const fromSms = createRequire(smsPkg)
+  t.equal((fromSms('tencentcloud-sdk-nodejs-common/package.json') as { version: string }).version, pinCommon)
+  t.equal(dirname(fromSms.resolve('tencentcloud-sdk-nodejs-common/package.json')), dirname(require.resolve('tencentcloud-sdk-nodejs-common/package.json')), 'one copy')
 })
 
 t.test('a wrong secret key fails the signature check: permanent, nothing sent', async (t) => {

@@ -27,14 +27,38 @@ export function parseTencentEndpoint(endpoint: string): { protocol: 'http://' | 
 }
 
 /**
- * The SDK names the signing scope's service after the endpoint's first DNS
- * label, so `127.0.0.1:9000` or a private gateway would be signed as service
- * `127`; Tencent expects `sms`. The URL and the signed Host still use the
- * real host (the SDK signs the hostname without its port, as Tencent does).
+ * TC3-HMAC-SHA256 signs a credential scope `date/service/tc3_request`. The SDK
+ * (tencentcloud-sdk-nodejs-common, pinned in package.json) has no option for the
+ * service: it takes `client.endpoint.split('.')[0]`, while the URL is
+ * `protocol + client.endpoint + path` and the signed `host` is that URL's
+ * hostname without its port (as Tencent signs it). For `sms.tencentcloudapi.com`
+ * and its regional forms the first label is `sms` and the plain string is used.
+ * Any other endpoint (`127.0.0.1:9000`, a private gateway) would be signed as
+ * service `127`; there the endpoint is a String object that is the real host in
+ * every use but `split`, which splits `sms.<host>` so the first label is `sms`.
+ * `checkSigningEndpoint` proves both readings at startup, and the provider tests
+ * prove the SDK's signature against the fake, which recomputes it for `sms`.
  */
-function endpointSignedAsSms(host: string): string {
+export function endpointSignedAsSms(host: string): string {
   if (host.split('.')[0] === 'sms') return host
-  return Object.assign(new String(host), { split: () => ['sms'] }) as unknown as string
+  const endpoint = new String(host)
+  const signedAs = `sms.${host}`
+  Object.defineProperty(endpoint, 'split', {
+    value: (separator: string | RegExp, limit?: number) => signedAs.split(separator, limit),
+    enumerable: false,
+  })
+  return endpoint as unknown as string
+}
+
+/** What the SDK will make of the client's endpoint: the URL's host, and the signing service. */
+export function checkSigningEndpoint(client: Pick<SmsClient, 'endpoint' | 'path' | 'profile'>, host: string): void {
+  const protocol = client.profile.httpProfile!.protocol!
+  const sent = new URL(`${protocol}${client.endpoint}${client.path}`).host
+  const meant = new URL(`${protocol}${host}/`).host
+  const service = client.endpoint.split('.')[0]
+  if (sent !== meant || service !== 'sms') {
+    throw new Error(`Tencent SDK endpoint check failed: requests would go to ${sent} signed for service ${String(service)} (expected ${meant}, sms)`)
+  }
 }
 
 export function createTencentProvider(config: Config): Provider {
@@ -61,6 +85,7 @@ export function createTencentProvider(config: Config): Provider {
     },
   })
   client.endpoint = endpointSignedAsSms(host)
+  checkSigningEndpoint(client, host)
 
   const call = async <T>(action: string, req: object, signal: AbortSignal): Promise<T> =>
     raceAbort(client.request(action, req, { signal }) as Promise<T>, signal)
