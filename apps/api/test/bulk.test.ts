@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeJob } from '@sms-verify/shared'
+import { decodeJob, keys, partition } from '@sms-verify/shared'
 import { getStatus, makeApp, startTestRedis } from './helpers/app.js'
 
 const TOKEN = 'admin-token-0123456789abcdef'
@@ -78,4 +78,61 @@ t.test('Idempotency-Key on bulk: replay and mismatch', async (t) => {
   const other = await notify({ ...payload, params: ['y'] }, headers)
   t.equal(other.statusCode, 422)
   t.equal(other.json().error, 'idempotency_mismatch')
+})
+
+const jobsIn = async (s: Awaited<ReturnType<typeof startTestRedis>>) =>
+  (await s.client().xrange('sms:jobs', '-', '+')).map(([, fields]) => decodeJob(fields)).map((j) => (j.ok && j.job.kind === 'bulk' ? j.job : undefined))
+
+t.test('Idempotency-Key: the same numbers spelt differently replay; other numbers are a mismatch', async (t) => {
+  const headers = { ...auth, 'idempotency-key': 'campaign-spelling' }
+  const before = await server.client().xlen('sms:jobs')
+  const first = await notify({ mobiles: ['13500000001', '+8613500000002', '13500000003'], templateId: '9', params: [] }, headers)
+  t.equal(first.statusCode, 202)
+  const respelt = await notify({ mobiles: ['+86 135 0000 0003', '8613500000001', '+8613500000002', '13500000001'], templateId: '9', params: [] }, headers)
+  t.equal(respelt.statusCode, 202, 'E.164 spellings, spaces, order and a repeat: the same request')
+  t.same(respelt.json(), first.json())
+  t.equal(await server.client().xlen('sms:jobs'), before + 1, 'one job only')
+  const other = await notify({ mobiles: ['13500000001', '13500000002', '13500000004'], templateId: '9', params: [] }, headers)
+  t.equal(other.statusCode, 422)
+})
+
+t.test('TEST_NUMBERS in a bulk request are accepted but never queued; their result reads sent by provider test', async (t) => {
+  const s = await startTestRedis(t)
+  const { app: withTests } = await makeApp(t, s, { ADMIN_TOKEN: TOKEN, TEST_NUMBERS: '+8613800000000=123456,+8613800000001=654321' })
+  const send = (payload: object) => withTests.inject({ method: 'POST', url: '/v1/sms/notifications', payload, headers: auth })
+
+  const mixed = await send({ mobiles: ['13800000000', '13700000009', '+8613800000001'], templateId: '5', params: [] })
+  t.equal(mixed.statusCode, 202)
+  t.equal(mixed.json().accepted, 3, 'test numbers count as accepted')
+  const jobs = await jobsIn(s)
+  t.equal(jobs.length, 1)
+  t.same(jobs[0]!.mobiles, ['+8613700000009'], 'only the real number is queued')
+  const rec = await s.client().hgetall(keys(partition(0, 1, false)).request(mixed.json().requestId))
+  t.same(JSON.parse(rec.results!), { '+8613800000000': { status: 'sent', provider: 'test' }, '+8613800000001': { status: 'sent', provider: 'test' } })
+  t.equal(rec.status, 'queued', 'the real number is still to be sent')
+
+  const onlyTests = await send({ mobiles: ['13800000000'], templateId: '5', params: [] })
+  t.equal(onlyTests.statusCode, 202)
+  t.equal(onlyTests.json().accepted, 1)
+  t.equal((await jobsIn(s)).length, 1, 'nothing more queued')
+  const status = await getStatus(withTests, onlyTests.json().requestId)
+  t.match(status.body, { status: 'sent', provider: 'test', recipients: 1 })
+})
+
+t.test('mainland and international numbers never share a job; each job holds at most 200', async (t) => {
+  const s = await startTestRedis(t)
+  const { app: world } = await makeApp(t, s, { ADMIN_TOKEN: TOKEN, ALLOWED_REGIONS: 'CN,HK,US' })
+  const hk = Array.from({ length: 210 }, (_, i) => `+8526${String(1000000 + i)}`)
+  const cn = numbers(250, '133')
+  const mobiles = [cn[0]!, hk[0]!, ...cn.slice(1), ...hk.slice(1), '+12025550123']
+  const res = await world.inject({ method: 'POST', url: '/v1/sms/notifications', payload: { mobiles, templateId: '5', params: [] }, headers: auth })
+  t.equal(res.statusCode, 202)
+  t.equal(res.json().accepted, 461)
+  const jobs = await jobsIn(s)
+  t.same(jobs.map((j) => j!.mobiles.length), [200, 50, 200, 11])
+  for (const j of jobs) {
+    const domestic = j!.mobiles.filter((m) => m.startsWith('+86')).length
+    t.ok(domestic === 0 || domestic === j!.mobiles.length, `a job of ${j!.mobiles.length} is all mainland or all international`)
+  }
+  t.equal(new Set(jobs.flatMap((j) => j!.mobiles)).size, 461, 'every number queued once')
 })

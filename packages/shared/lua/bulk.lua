@@ -6,8 +6,11 @@
 -- ARGV[4] idempotency TTL (ms)                ARGV[5] status record TTL (ms)
 -- ARGV[6] recipients (count of numbers queued) ARGV[7] stream hard cap (refuse rather than trim)
 -- ARGV[8] answer to remember for the Idempotency-Key (JSON, the 202 body)
--- ARGV[9] expiresAt (ms)   ARGV[10] number of jobs N
--- ARGV[11..] N times: field count F, then F job fields for XADD
+-- ARGV[9] expiresAt (ms)
+-- ARGV[10] results of the TEST_NUMBERS among the recipients, JSON {mobile: {status, provider}}
+--          ('' = none): they never reach a provider, so they are answered here
+-- ARGV[11] number of jobs N (0 when every recipient is a test number)
+-- ARGV[12..] N times: field count F, then F job fields for XADD
 -- returns {'ok', requestId} | {'backlog_full', retryAfterMs} | {'idempotency_mismatch'}
 --       | {'replay', storedAnswerJson}
 local now = ARGV[1]
@@ -23,14 +26,21 @@ if fingerprint ~= '' then
   end
 end
 
-local jobs = tonumber(ARGV[10])
-if redis.call('XLEN', KEYS[2]) + jobs > tonumber(ARGV[7]) then return { 'backlog_full', 1000 } end
+local jobs = tonumber(ARGV[11])
+if jobs > 0 and redis.call('XLEN', KEYS[2]) + jobs > tonumber(ARGV[7]) then return { 'backlog_full', 1000 } end
 
 redis.call('HSET', KEYS[1], 'requestId', id, 'kind', 'bulk', 'status', 'queued', 'attempts', 0,
   'recipients', ARGV[6], 'jobs', jobs, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', ARGV[9])
+if ARGV[10] ~= '' then
+  local sent = 0
+  for _ in pairs(cjson.decode(ARGV[10])) do sent = sent + 1 end
+  redis.call('HSET', KEYS[1], 'results', ARGV[10], 'sent', sent, 'failed', 0)
+  -- test numbers only: nothing to send, the request is done
+  if jobs == 0 then redis.call('HSET', KEYS[1], 'status', 'sent', 'sentAt', now, 'provider', 'test') end
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 
-local i = 11
+local i = 12
 for _ = 1, jobs do
   local count = tonumber(ARGV[i])
   redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 1, i + count))

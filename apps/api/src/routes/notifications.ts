@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import {
-  BULK_MAX_RECIPIENTS_PER_JOB, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, partitionIndexOf, safeEqual, type E164,
+  BULK_MAX_RECIPIENTS_PER_JOB, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
 } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { ApiError, errorResponses, errors, refusal } from '../errors.js'
@@ -25,7 +25,7 @@ const Accepted = Type.Object({
 
 const schema = {
   summary: 'Send a notification to many numbers (admin)',
-  description: `Needs \`Authorization: Bearer <ADMIN_TOKEN>\`; 404 while ADMIN_TOKEN is unset. Exactly one of purpose or templateId. Numbers are queued in jobs of at most ${BULK_MAX_RECIPIENTS_PER_JOB}; duplicates and numbers that do not parse or are outside ALLOWED_REGIONS are listed in rejected. With Idempotency-Key, the same key and the same sorted mobiles, purpose/templateId and params within 24 h answer the first answer again.`,
+  description: `Needs \`Authorization: Bearer <ADMIN_TOKEN>\`; 404 while ADMIN_TOKEN is unset. Exactly one of purpose or templateId. Numbers are queued in jobs of at most ${BULK_MAX_RECIPIENTS_PER_JOB}, mainland (+86) and other numbers never in the same job (Tencent refuses mixed batches); duplicates and numbers that do not parse or are outside ALLOWED_REGIONS are listed in rejected. TEST_NUMBERS count as accepted but never reach a provider (their result reads sent, provider test). With Idempotency-Key, the same key and the same set of numbers (compared in E.164, however spelt), purpose/templateId and params within 24 h answer the first answer again.`,
   tags: ['notifications'],
   security: [{ bearer: [] }],
   headers: IdempotencyHeaders,
@@ -39,6 +39,35 @@ const schema = {
 }
 
 type Answer = { requestId: string, accepted: number, rejected: Array<{ mobile: string, error: string }> }
+
+/**
+ * Jobs of at most BULK_MAX_RECIPIENTS_PER_JOB numbers, mainland (+86) and the
+ * rest apart: Tencent refuses a SendSms that mixes them
+ * (UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber; Hong Kong,
+ * Macau and Taiwan count as international there).
+ */
+function jobBatches(mobiles: readonly E164[]): E164[][] {
+  const domestic = mobiles.filter((m) => m.startsWith('+86'))
+  const international = mobiles.filter((m) => !m.startsWith('+86'))
+  const batches: E164[][] = []
+  for (const group of [domestic, international]) {
+    for (let i = 0; i < group.length; i += BULK_MAX_RECIPIENTS_PER_JOB) batches.push(group.slice(i, i + BULK_MAX_RECIPIENTS_PER_JOB))
+  }
+  return batches
+}
+
+/**
+ * The recipients as the Idempotency-Key compares them: each number in E.164
+ * (a spelling that does not parse stays as sent), duplicates folded, sorted.
+ * `13812345678` and `+86 138 1234 5678` are the same request.
+ */
+function sameNumbers(mobiles: readonly string[]): string {
+  const normal = mobiles.map((m) => {
+    const parsed = parseMobile(m)
+    return parsed.ok ? parsed.e164 : m
+  })
+  return [...new Set(normal)].sort().join(',')
+}
 
 export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const { config } = ctx
@@ -72,15 +101,26 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
     }
     if (accepted.length === 0) throw new ApiError(400, 'invalid_mobile', 'no number in the list can be sent to', { rejected })
 
+    // Test numbers never reach a provider: their result is written with the request.
+    const testResults: Record<string, { status: 'sent', provider: 'test' }> = {}
+    const real = accepted.filter((m) => {
+      if (!config.TEST_NUMBERS.has(m)) return true
+      testResults[m] = { status: 'sent', provider: 'test' }
+      return false
+    })
+    const tests = accepted.length - real.length
+    if (tests > 0) request.log.info({ testNumbers: tests }, 'bulk notification: test numbers answered without a provider')
+
     const now = ctx.now()
     const p = partitionIndexOf(idempotencyKey ?? randomUUID(), ctx.partitions.length)
     const k = ctx.partitions[p]!
     const requestId = newRequestId(p)
     const expiresAt = now + config.STATUS_TTL_SECONDS * 1000
     const jobArgs: Array<string | number> = []
-    for (let i = 0; i < accepted.length; i += BULK_MAX_RECIPIENTS_PER_JOB) {
+    const batches = jobBatches(real)
+    for (const batch of batches) {
       const fields = encodeJob({
-        v: 1, kind: 'bulk', requestId, mobiles: accepted.slice(i, i + BULK_MAX_RECIPIENTS_PER_JOB),
+        v: 1, kind: 'bulk', requestId, mobiles: batch,
         ...(purpose === undefined ? {} : { purpose }), ...(templateId === undefined ? {} : { templateId }),
         params, createdAt: now, expiresAt, attempts: 0,
       })
@@ -88,14 +128,14 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
     }
     const answer: Answer = { requestId, accepted: accepted.length, rejected }
     const idem = idempotencyKey === undefined ? undefined : idempotencyKeyHash(idempotencyKey)
-    const print = idem === undefined ? '' : fingerprint([...mobiles].sort().join(','), purpose ?? '', templateId ?? '', JSON.stringify(params))
+    const print = idem === undefined ? '' : fingerprint(sameNumbers(mobiles), purpose ?? '', templateId ?? '', JSON.stringify(params))
     const result = await app.redis.smsBulk(k.request(requestId), k.jobs, k.idempotency(idem ?? '-'),
       now, requestId, print, IDEMPOTENCY_TTL_MS, expiresAt - now + config.STATUS_TTL_SECONDS * 1000, accepted.length,
-      config.STREAM_MAXLEN, JSON.stringify(answer), expiresAt, Math.ceil(accepted.length / BULK_MAX_RECIPIENTS_PER_JOB), ...jobArgs)
+      config.STREAM_MAXLEN, JSON.stringify(answer), expiresAt, tests > 0 ? JSON.stringify(testResults) : '', batches.length, ...jobArgs)
 
     if (result[0] === 'replay') return reply.code(202).send(JSON.parse(result[1]!) as Answer)
     if (result[0] !== 'ok') throw refusal(result[0]!, Number(result[1] ?? 1000))
-    request.log.info({ requestId, recipients: accepted.length, rejected: rejected.length, purpose, templateId }, 'bulk notification queued')
+    request.log.info({ requestId, recipients: accepted.length, jobs: batches.length, rejected: rejected.length, purpose, templateId }, 'bulk notification queued')
     return reply.code(202).send(answer)
   })
 }
