@@ -218,6 +218,14 @@ t.test('450 numbers in three jobs are three SendSms calls of 200, 200 and 50, on
   t.ok(results.every((r, i) => r.kind !== 'accepted' || r.messageId === serials.get(mobiles[i]!)), 'each accepted number has its own SerialNo')
 })
 
+t.test('the fake refuses a batch that mixes mainland and international numbers, as Tencent does', async (t) => {
+  const { fake, provider } = await start(t)
+  const outcomes = await provider.sendBulk({ requestId: 'b', mobiles: ['+8613812345678' as E164, '+85261234567' as E164], templateId: '9', params: [] }, signal())
+  t.same(outcomes.map((o) => o.kind), ['permanent', 'permanent'])
+  t.match(outcomes[0], { error: /ContainDomesticAndInternationalPhoneNumber/ })
+  t.equal(fake.accepted.length, 0)
+})
+
 t.test('a bulk job by purpose uses that purpose\'s template', async (t) => {
   const { fake, provider } = await start(t)
   const [outcome] = await provider.sendBulk({ requestId: 'b', mobiles: ['+8613812345678' as E164], purpose: 'register', params: ['1'] }, signal())

@@ -111,6 +111,9 @@ export async function startFakeTencent(options: FakeTencentOptions = {}): Promis
     const numbers = body.PhoneNumberSet
     if (!Array.isArray(numbers) || numbers.length === 0) return fail(res, 'MissingParameter.EmptyPhoneNumberSet', 'PhoneNumberSet is empty')
     if (numbers.length > 200) return fail(res, 'LimitExceeded.PhoneNumberCountLimit', 'more than 200 numbers')
+    // 单次请求最多支持200个手机号且要求全为境内手机号或全为境外手机号
+    const domestic = numbers.filter((n: unknown) => String(n).startsWith('+86')).length
+    if (domestic > 0 && domestic < numbers.length) return fail(res, 'UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber', '群发请求里既有国内手机号也有国际手机号')
     if (body.SmsSdkAppId !== appId) return fail(res, 'InvalidParameterValue.SdkAppIdNotExist', 'SmsSdkAppId does not exist')
     if (typeof body.TemplateId !== 'string' || !body.TemplateId) return fail(res, 'MissingParameter', 'TemplateId is required')
     if (typeof body.SignName !== 'string' || !body.SignName) return fail(res, 'FailedOperation.MissingSignature', 'SignName is required')
