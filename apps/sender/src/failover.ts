@@ -44,7 +44,8 @@ export class Failover {
       if (calls >= maxCalls) break
       if (!circuit.tryAcquire()) continue
       calls++
-      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal), (error) => ({ kind: 'transient', error }))
+      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal),
+        (error, timeout) => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error }))
       this.#record(provider.name, circuit, outcome)
       last = { ...outcome, provider: provider.name }
       tried.push(last)
@@ -64,7 +65,7 @@ export class Failover {
       calls++
       const batch = { ...message, mobiles: pending.map((i) => message.mobiles[i]!) }
       const results = await this.#call(provider.name, (signal) => provider.sendBulk(batch, signal),
-        (error): SendOutcome[] => batch.mobiles.map(() => ({ kind: 'transient', error })))
+        (error, timeout): SendOutcome[] => batch.mobiles.map(() => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error })))
       const anyAnswer = results.some((r) => r.kind !== 'transient')
       if (anyAnswer) circuit.success(); else circuit.failure()
       const next: number[] = []
@@ -89,19 +90,19 @@ export class Failover {
    * still answered "transient" at the deadline; the sender's lease outlasts
    * the deadline so no other replica sends meanwhile.
    */
-  async #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string) => T): Promise<T> {
+  async #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string, timeout: boolean) => T): Promise<T> {
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<T>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error(`${name}: timed out after ${this.o.timeoutMs} ms`))
-        resolve(failed(`timeout after ${this.o.timeoutMs} ms`))
+        resolve(failed(`timeout after ${this.o.timeoutMs} ms`, true))
       }, this.o.timeoutMs)
     })
     try {
       return await Promise.race([fn(controller.signal), deadline])
     } catch (err) {
-      return failed(controller.signal.aborted ? `timeout after ${this.o.timeoutMs} ms` : errorText(err))
+      return controller.signal.aborted ? failed(`timeout after ${this.o.timeoutMs} ms`, true) : failed(errorText(err), false)
     } finally {
       clearTimeout(timer)
     }

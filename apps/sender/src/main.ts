@@ -5,7 +5,8 @@ import { Failover } from './failover.js'
 import { createMetricsServer } from './http.js'
 import { SenderMetrics } from './metrics.js'
 import type { Provider } from './provider.js'
-import { createProvider, failoverOptions } from './providers/index.js'
+import { createProviders, failoverOptions } from './providers/index.js'
+import { ReceiptPoller } from './receipts/poller.js'
 import { Sender } from './sender.js'
 
 /**
@@ -28,9 +29,9 @@ async function main(): Promise<void> {
     throw err
   }
   const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination({ dest: 1, sync: false }))
-  let provider: Provider | Failover
+  let providers: Provider[]
   try {
-    provider = await buildProvider(config, logger)
+    providers = await buildProviders(config, logger)
   } catch (err) {
     if (err instanceof ConfigError || (err as Error).name === 'ConfigError') {
       process.stderr.write(`sender: ${(err as Error).message}\n`)
@@ -40,15 +41,18 @@ async function main(): Promise<void> {
   }
 
   // Commands wait through an outage (offline queue, unlimited retries) so a completion is never dropped.
+  // Blocking reads get their own connections, made by the Sender (one per partition in cluster mode).
   const redis = createRedis(config, { maxRetriesPerRequest: null, enableOfflineQueue: true })
-  const blockingRedis = createRedis(config, { maxRetriesPerRequest: null, enableOfflineQueue: true, enableAutoPipelining: false })
-  for (const [name, client] of [['commands', redis], ['blocking', blockingRedis]] as const) {
-    let down = false
-    client.on('error', (err: Error) => { if (!down) logger.warn({ err, connection: name }, 'redis connection error; reconnecting'); down = true })
-    client.on('ready', () => { if (down) logger.info({ connection: name }, 'redis connection back'); down = false })
-  }
+  let down = false
+  redis.on('error', (err: Error) => { if (!down) logger.warn({ err, connection: 'commands' }, 'redis connection error; reconnecting'); down = true })
+  redis.on('ready', () => { if (down) logger.info({ connection: 'commands' }, 'redis connection back'); down = false })
   const metrics = new SenderMetrics()
-  const sender = new Sender({ config, redis, blockingRedis, provider, logger, metrics })
+  const provider = new Failover(providers, failoverOptions(config))
+  const sender = new Sender({ config, redis, provider, logger, metrics })
+  const poller = new ReceiptPoller({
+    config, redis, providers, log: logger,
+    observe: (receipt, result, queuedAt) => metrics.observeReceipt(receipt, result, queuedAt),
+  })
   const server = createMetricsServer(metrics)
   server.on('error', (err) => logger.error({ err }, 'metrics server failed'))
   server.listen(config.METRICS_PORT, config.HOST)
@@ -57,13 +61,15 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
+    // One deadline for everything, from the signal.
+    const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS
     logger.info({ signal, inFlight: sender.inFlight }, 'stopping: no new reads, awaiting in-flight sends')
-    await sender.close()
+    const left = () => Math.max(0, deadline - Date.now())
+    await Promise.allSettled([sender.close(deadline), raceTimeout(poller.close(), left())])
     server.close()
-    // quit() would wait forever on a Redis that is down; give it a second.
-    await Promise.race([Promise.allSettled([redis.quit(), blockingRedis.quit()]), new Promise((r) => setTimeout(r, 1000))])
+    // quit() would wait forever on a Redis that is down; give it what is left (at most a second).
+    await raceTimeout(redis.quit(), Math.min(1000, Math.max(100, left())))
     redis.disconnect()
-    blockingRedis.disconnect()
     logger.info('sender exited')
     logger.flush?.()
     process.exit(0)
@@ -72,16 +78,26 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
 
   await sender.start()
+  if (poller.enabled) {
+    poller.start()
+    logger.info({ everySeconds: config.SENDER_RECEIPT_POLL_SECONDS }, 'receipt poller started')
+  }
 }
 
-async function buildProvider(config: Config, logger: Logger): Promise<Provider | Failover> {
+/** SMS_PROVIDER's providers in failover order (or the test provider). */
+async function buildProviders(config: Config, logger: Logger): Promise<Provider[]> {
   const testModule = process.env.SENDER_TEST_PROVIDER_MODULE
   if (testModule) {
     const mod = await import(pathToFileURL(testModule).href) as { createProvider(config: Config, logger: Logger): Provider | Promise<Provider> }
     logger.warn({ module: testModule }, 'SENDER_TEST_PROVIDER_MODULE set: using a test provider (tests only)')
-    return new Failover([await mod.createProvider(config, logger)], failoverOptions(config))
+    return [await mod.createProvider(config, logger)]
   }
-  return createProvider(config, logger)
+  return createProviders(config, logger)
+}
+
+function raceTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([p.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, ms) })]).finally(() => clearTimeout(timer))
 }
 
 main().catch((err: unknown) => {

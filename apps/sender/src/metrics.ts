@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** Where the stream gauges come from, read only when Prometheus scrapes. */
-export interface StreamSample { partition: number, length: number, pending: number, lag: number }
+export interface StreamSample { partition: number, length: number, pending: number, /** null when XINFO cannot tell (then the gauge is absent, not 0) */ lag: number | null }
 
 export class SenderMetrics {
   readonly registry = new Registry()
@@ -13,22 +13,39 @@ export class SenderMetrics {
     name: 'sms_enqueue_to_accepted_seconds', help: 'from the API queueing a job to a provider accepting it',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers: [this.registry],
   })
+  readonly receipts = new Counter({
+    name: 'sms_receipts_total', help: 'delivery receipts pulled, by provider, carrier status (delivered, undelivered) and result (applied, final, unknown)',
+    labelNames: ['provider', 'status', 'result'] as const, registers: [this.registry],
+  })
+  readonly enqueueToDelivered = new Histogram({
+    name: 'sms_enqueue_to_delivered_seconds', help: 'from the API queueing a job to the carrier delivering it (pulled receipts)',
+    buckets: [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry],
+  })
   #sampler: (() => Promise<StreamSample[]>) | undefined
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
     const metrics = this
-    const gauge = (name: string, help: string, pick: (s: StreamSample) => number) => new Gauge({
+    const gauge = (name: string, help: string, pick: (s: StreamSample) => number | null) => new Gauge({
       name, help, labelNames: ['partition'] as const, registers: [this.registry],
       async collect() {
         const samples = await metrics.#sample()
         this.reset()
-        for (const s of samples) this.set({ partition: String(s.partition) }, pick(s))
+        for (const s of samples) {
+          const value = pick(s)
+          if (value !== null) this.set({ partition: String(s.partition) }, value)
+        }
       },
     })
     gauge('sms_stream_length', 'entries in the partition stream (XLEN)', (s) => s.length)
     gauge('sms_stream_pending', 'entries delivered to a sender and not yet acked (XPENDING)', (s) => s.pending)
     gauge('sms_stream_lag', 'entries not yet delivered to any sender (XINFO GROUPS lag)', (s) => s.lag)
+  }
+
+  /** For the receipt poller: one receipt and what applying it did. */
+  observeReceipt(r: { provider: string, delivered: boolean, at: number }, result: string, queuedAt?: number): void {
+    this.receipts.inc({ provider: r.provider, status: r.delivered ? 'delivered' : 'undelivered', result })
+    if (r.delivered && result === 'applied' && queuedAt !== undefined) this.enqueueToDelivered.observe(Math.max(0, r.at - queuedAt) / 1000)
   }
 
   /** The sender plugs in its stream reader; one scrape samples Redis once for all three gauges. */

@@ -6,8 +6,12 @@ import type { E164, Purpose } from '@sms-verify/shared'
  */
 export type SendOutcome =
   | { kind: 'accepted', messageId: string, fee?: number }
-  /** network error, timeout, the provider's internal or throttling errors: retry */
-  | { kind: 'transient', error: string }
+  /**
+   * network error, timeout, the provider's internal or throttling errors: retry.
+   * `timeout` marks a call cut off at PROVIDER_TIMEOUT_MS (set by the failover
+   * chain): it may still reach the phone, so its lease is kept until it expires.
+   */
+  | { kind: 'transient', error: string, timeout?: true }
   /** bad number, template, signature or credentials: never retried */
   | { kind: 'permanent', error: string }
   /** the carrier refuses this number until `blockedUntil` (epoch ms): not retried */

@@ -2,22 +2,27 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import {
   DEAD_LETTER_MAXLEN, GROUP, allPartitions, clusterMode, decodeJob, encodeJob, keys, partitionCount, sealKeyFrom, unseal,
-  type BulkJob, type CodeJob, type Config, type E164, type Job, type Partition, type RedisClient,
+  type BulkJob, type CodeJob, type Config, type E164, type Job, type Partition, type PartitionKeys, type RedisClient,
 } from '@sms-verify/shared'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { backoffMs } from './backoff.js'
 import { Failover } from './failover.js'
 import type { SenderMetrics, StreamSample } from './metrics.js'
 import type { Attributed, Provider } from './provider.js'
 import { failoverOptions } from './providers/index.js'
-import { claimInterval, maintenanceInterval, minStreamId, parseGroups, promoteInterval } from './stream.js'
+import { defineSenderScripts } from './scripts.js'
+import { claimInterval, forgetIdleMs, maintenanceInterval, parseGroups, promoteInterval, TRIM_INTERVAL_MS } from './stream.js'
 
 export interface SenderOptions {
   readonly config: Config
   /** commands and scripts; its offline queue lets an outage wait and resume */
   readonly redis: RedisClient
-  /** blocking reads; when omitted, a duplicate of `redis` made at start and closed by close() */
+  /**
+   * Standalone: the connection for blocking reads (one XREADGROUP names every
+   * stream). When omitted, a duplicate of `redis` made at start and closed by
+   * close(). Cluster mode ignores it: every partition gets its own duplicate.
+   */
   readonly blockingRedis?: RedisClient
   /** a single provider or a failover chain */
   readonly provider: Provider | Failover
@@ -27,213 +32,280 @@ export interface SenderOptions {
   readonly consumer?: string
 }
 
-interface Entry { readonly p: Partition, readonly id: string, readonly fields: string[] | null }
+/** A stream entry this process holds: read or claimed, from the buffer until its completion is written. */
+interface Entry { readonly p: Partition, readonly id: string, readonly fields: string[] | null, readonly key: string }
+/** An entry whose lease this handling holds. */
+interface Leased { readonly e: Entry, readonly job: Job, readonly token: string, readonly base: number }
+interface Accepted { readonly h: Leased, readonly outcome: Attributed & { kind: 'accepted' }, readonly attempts: number, readonly done: () => void }
+/** Blocking reads: standalone one group naming every stream; cluster one per partition, each on its own connection. */
+interface ReadGroup {
+  readonly partitions: Partition[]
+  readonly streams: string[]
+  client: RedisClient | undefined
+  reading: Promise<void> | undefined
+  /** the last read came back full: more is likely waiting */
+  hot: boolean
+  failures: number
+}
 type Items = Array<[id: string, fields: string[] | null]>
 /** RESP2 answers [[stream, items], …]; RESP3 (ioredis 6's default) a map, flattened to [stream, items, …]. */
 type StreamReply = Array<[string, Items]> | Array<string | Items> | null
 
-/** Margin of the send lease over the provider deadline(s): covers the completion script and clock skew. */
-const LEASE_MARGIN_MS = 2000
+/** lease.lua's answer per entry. */
+const LEASED = 1, DONE = 2, STALE = 3, BUSY = 4, EXPIRED = 5, EXHAUSTED = 6
 /** The done marker outlives the code by this much; after that an expired job is never sent anyway. */
 const DONE_MARGIN_MS = 60_000
 const PROMOTE_BATCH = 100
+/**
+ * Entries read but never started are handed back on close with this idle
+ * time (about 116 days), so any peer's next XAUTOCLAIM takes them at once,
+ * whatever its SENDER_CLAIM_IDLE_MS.
+ */
+const HANDBACK_IDLE_MS = 10_000_000_000
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const isNoGroup = (err: unknown) => errorText(err).startsWith('NOGROUP')
 
 /**
  * Consumes every partition stream through the group `senders`: a sliding
- * window of SENDER_CONCURRENCY sends, retries through a per-partition retry
- * set, dead letters, and crash recovery with XAUTOCLAIM. See README,
- * "Reliability", for the guarantees.
+ * window of SENDER_CONCURRENCY jobs, leased and finished in batches per
+ * partition, retries through a per-partition retry set, dead letters, and
+ * crash recovery with XAUTOCLAIM. See README, "Reliability", for the
+ * guarantees.
  */
 export class Sender {
   readonly consumer: string
   readonly #o: SenderOptions
   readonly #c: Config
+  readonly #redis: RedisClient
   readonly #partitions: Partition[]
+  readonly #keys: PartitionKeys[]
   readonly #byStream: Map<string, Partition>
   readonly #failover: Failover
   readonly #sealKey: Buffer | undefined
   readonly #log: Logger
-  readonly #buffer: Entry[] = []
-  readonly #inFlight = new Set<Promise<void>>()
+  readonly #leaseMs: number
+  /** the reclaimed share of the window: a dead replica's entries never starve behind a backlog */
+  readonly #claimShare: number
+  /** lease tokens: unique per handling, also across processes that share a consumer name */
+  readonly #tokenPrefix = `${randomBytes(6).toString('base64url')}:`
+  #tokenSeq = 0
+  readonly #groups: ReadGroup[]
+  /** read or claimed, not yet started; reclaimed ones go first */
+  #reclaimed: Entry[] = []
+  #fresh: Entry[] = []
+  /** entries in the window: leasing, calling a provider, or writing their completion */
+  #active = 0
+  /** every entry this process holds (buffered or active), so a claim never hands it out twice */
+  readonly #holding = new Set<string>()
+  readonly #finishing = new Map<number, { items: Accepted[], flushing: boolean }>()
+  readonly #claimCursors = new Map<number, string>()
+  #claimMore = false
   readonly #timers = new Set<NodeJS.Timeout>()
-  #blocking: RedisClient | undefined
-  #ownsBlocking = false
+  readonly #sleepers = new Set<() => void>()
+  readonly #idleWaiters: Array<() => void> = []
+  #wakeLoop: (() => void) | undefined
   #running = false
+  #ticking = false
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
-  #roomWaiter: (() => void) | undefined
   #groupsReady: Promise<void> | undefined
-  readonly #sleepers = new Set<() => void>()
 
   constructor(options: SenderOptions) {
     this.#o = options
     this.#c = options.config
+    this.#redis = defineSenderScripts(options.redis)
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     this.#partitions = allPartitions(partitionCount(this.#c), clusterMode(this.#c))
+    this.#keys = this.#partitions.map((p) => keys(p))
     this.#byStream = new Map(this.#partitions.map((p) => [p.stream, p]))
     this.#failover = options.provider instanceof Failover ? options.provider : new Failover([options.provider], failoverOptions(this.#c))
     this.#sealKey = sealKeyFrom(this.#c.JOB_SEAL_KEY)
     this.#log = options.logger
+    // Covers every call one round may make, plus the completion script.
+    const margin = Math.min(2000, Math.max(200, this.#c.PROVIDER_TIMEOUT_MS))
+    this.#leaseMs = this.#c.PROVIDER_TIMEOUT_MS * Math.min(this.#failover.size, this.#c.SEND_MAX_ATTEMPTS) + margin
+    this.#claimShare = Math.max(1, Math.ceil(this.#c.SENDER_CONCURRENCY / 4))
+    const group = (partitions: Partition[]): ReadGroup =>
+      ({ partitions, streams: partitions.map((p) => p.stream), client: undefined, reading: undefined, hot: true, failures: 0 })
+    this.#groups = clusterMode(this.#c) ? this.#partitions.map((p) => group([p])) : [group(this.#partitions)]
   }
 
-  get inFlight(): number { return this.#inFlight.size }
+  /** Jobs in the window (leasing, sending or finishing). */
+  get inFlight(): number { return this.#active }
 
   /** Creates the groups, then reads until close(). Only main.ts calls this; tests call tick(). */
   async start(): Promise<void> {
     if (this.#running || this.#closing) return
-    await this.#ensureGroups()
+    await this.#ensureGroupsOnce()
     this.#o.metrics?.setSampler(() => this.sampleStreams())
     this.#running = true
-    this.#every(promoteInterval(this.#c), () => this.promote())
-    this.#every(claimInterval(this.#c), () => this.claim())
-    this.#every(maintenanceInterval(this.#c), () => this.maintain())
+    this.#every(() => promoteInterval(this.#c), () => this.promote())
+    this.#every(() => (this.#claimMore ? 20 : claimInterval(this.#c)), () => this.claim())
+    this.#every(() => TRIM_INTERVAL_MS, () => this.trim())
+    this.#every(() => maintenanceInterval(this.#c), () => this.forgetConsumers())
     this.#loop = this.#run()
     this.#log.info({ consumer: this.consumer, partitions: this.#partitions.length, providers: this.#failover.names }, 'sender started')
   }
 
   /**
    * One pass without blocking: promote due retries, take over stale entries,
-   * read new ones, send them (within the window) and wait for those sends.
-   * Returns how many entries were handled.
+   * read new ones, send them (within the window) and wait for all of them to
+   * end. Returns how many entries were taken in.
    */
   async tick(): Promise<number> {
     await this.#ensureGroupsOnce()
     await this.promote()
-    await this.claim()
-    this.#buffer.push(...await this.#read(Math.max(1, this.#room()), 0))
-    const handled = this.#buffer.length
-    while (this.#buffer.length > 0) {
-      this.#pump(true)
-      await Promise.race(this.#inFlight)
-    }
-    await Promise.all(this.#inFlight)
-    return handled
-  }
-
-  /** Stops reading, awaits in-flight sends (up to SHUTDOWN_TIMEOUT_MS), closes what it opened. Safe to call twice. */
-  close(): Promise<void> {
-    return (this.#closing ??= this.#shutdown())
-  }
-
-  async #shutdown(): Promise<void> {
-    this.#running = false
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
-    this.#roomWaiter?.()
-    for (const wake of this.#sleepers) wake()
-    const steps: Array<[string, () => Promise<unknown>]> = [
-      ['await the read loop', () => this.#awaitLoop()],
-      ['await in-flight sends', () => this.#drainInFlight()],
-      ['close the blocking connection', async () => { if (this.#ownsBlocking) this.#blocking?.disconnect() }],
-    ]
-    for (const [what, step] of steps) {
-      try { await step() } catch (err) { this.#log.error({ err }, `sender close: ${what} failed`) }
-    }
-    if (this.#buffer.length > 0) {
-      // Read but never started: they stay in this consumer's pending list for another replica to claim.
-      this.#log.info({ count: this.#buffer.length }, 'sender close: unstarted entries left pending for another replica')
-      this.#buffer.length = 0
-    }
-    this.#log.info({ consumer: this.consumer }, 'sender stopped')
-  }
-
-  /** A blocked read returns within SENDER_BLOCK_MS; one stuck on a Redis outage is cut off. */
-  async #awaitLoop(): Promise<void> {
-    if (!this.#loop) return
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), this.#c.SENDER_BLOCK_MS + 1000) })
-    const result = await Promise.race([this.#loop.then(() => 'done' as const), late])
-    clearTimeout(timer)
-    if (result === 'late' && this.#ownsBlocking) {
-      this.#blocking?.disconnect()
-      await this.#loop
-    }
-  }
-
-  async #drainInFlight(): Promise<void> {
-    if (this.#inFlight.size === 0) return
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.#c.SHUTDOWN_TIMEOUT_MS) })
-    const result = await Promise.race([Promise.all(this.#inFlight).then(() => 'done' as const), timeout])
-    clearTimeout(timer)
-    if (result === 'timeout') this.#log.warn({ inFlight: this.#inFlight.size }, 'sender close: shutdown timeout with sends in flight; their leases keep other replicas from resending')
-  }
-
-  // ---- the read loop --------------------------------------------------------
-
-  async #run(): Promise<void> {
-    let failures = 0
-    while (this.#running) {
-      try {
-        await this.#waitForRoom()
-        if (!this.#running) break
-        const entries = await this.#read(this.#room(), this.#c.SENDER_BLOCK_MS)
-        this.#buffer.push(...entries)
-        this.#pump()
-        failures = 0
-      } catch (err) {
-        if (!this.#running) break
-        if (isNoGroup(err)) {
-          this.#log.warn({ err }, 'consumer group missing (Redis lost its data?): recreating it')
-          this.#groupsReady = undefined
-          await this.#ensureGroupsOnce().catch((e: unknown) => this.#log.error({ err: e }, 'could not recreate the consumer group'))
-        } else {
-          failures++
-          if (failures === 1 || failures % 50 === 0) this.#log.error({ err, failures }, 'reading the stream failed; retrying')
-        }
-        await this.#sleep(Math.min(100 * failures, 1000))
-      }
-    }
-  }
-
-  #room(): number {
-    return this.#c.SENDER_CONCURRENCY - this.#inFlight.size - this.#buffer.length
-  }
-
-  #waitForRoom(): Promise<void> {
-    if (this.#room() > 0) return Promise.resolve()
-    return new Promise((resolve) => { this.#roomWaiter = resolve })
-  }
-
-  /** Starts buffered entries while the window has room. */
-  #pump(force = false): void {
-    while (this.#buffer.length > 0 && this.#inFlight.size < this.#c.SENDER_CONCURRENCY && (this.#running || force)) {
-      const entry = this.#buffer.shift()!
-      const task: Promise<void> = this.#handle(entry)
-        .catch((err: unknown) => this.#log.error({ err, entryId: entry.id, partition: entry.p.index }, 'handling a job failed; it stays pending and will be claimed again'))
-        .finally(() => {
-          this.#inFlight.delete(task)
-          if (this.#running) this.#pump()
-          if (this.#room() > 0 && this.#roomWaiter) {
-            const wake = this.#roomWaiter
-            this.#roomWaiter = undefined
-            wake()
-          }
-        })
-      this.#inFlight.add(task)
+    this.#ticking = true
+    try {
+      let taken = await this.claim()
+      taken += await this.#readNow(Math.max(1, this.#room()))
+      this.#pump()
+      await this.#whenIdle()
+      return taken
+    } finally {
+      this.#ticking = false
     }
   }
 
   /**
-   * XREADGROUP of new entries. Standalone: one command names every stream,
-   * so an idle sender costs one blocked command. Cluster: streams live on
-   * different slots, so one read per partition (COUNT is per stream, hence
-   * the division).
+   * Stops reading, hands back entries read but not started, awaits the jobs in
+   * the window, closes what it opened. Everything within one deadline:
+   * `deadline` (epoch ms), by default SHUTDOWN_TIMEOUT_MS from now. Safe to call twice.
    */
-  async #read(room: number, blockMs: number): Promise<Entry[]> {
-    if (room <= 0) return []
-    const conn = blockMs > 0 ? this.#blockingConn() : this.#o.redis
-    const count = Math.max(1, Math.ceil(room / this.#partitions.length))
-    const block = blockMs > 0 ? ['BLOCK', blockMs] : []
-    const read = (streams: Partition[]) => conn.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', count, ...block,
-      'STREAMS', ...streams.map((p) => p.stream), ...streams.map(() => '>')) as Promise<StreamReply>
-    const replies = clusterMode(this.#c)
-      ? await Promise.all(this.#partitions.map((p) => read([p])))
-      : [await read(this.#partitions)]
-    return replies.flatMap((reply) => this.#entries(reply))
+  close(deadline?: number): Promise<void> {
+    return (this.#closing ??= this.#shutdown(deadline ?? Date.now() + this.#c.SHUTDOWN_TIMEOUT_MS))
+  }
+
+  async #shutdown(deadline: number): Promise<void> {
+    this.#running = false
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    this.#wake()
+    for (const wake of this.#sleepers) wake()
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['await the reads', () => this.#awaitReads(deadline)],
+      ['hand back unstarted entries', () => this.#handBack()],
+      ['await the jobs in flight', () => this.#awaitInFlight(deadline)],
+      ['close the blocking connections', async () => { for (const g of this.#groups) if (g.client && g.client !== this.#o.blockingRedis) g.client.disconnect() }],
+    ]
+    for (const [what, step] of steps) {
+      try { await step() } catch (err) { this.#log.error({ err }, `sender close: ${what} failed`) }
+    }
+    this.#log.info({ consumer: this.consumer }, 'sender stopped')
+  }
+
+  /** Blocked reads return within SENDER_BLOCK_MS; past the deadline they are cut off (their entries stay pending for a claim). */
+  async #awaitReads(deadline: number): Promise<void> {
+    const reads = Promise.all([this.#loop, ...this.#groups.map((g) => g.reading)])
+    if (await this.#until(reads, deadline - 100) === 'late') {
+      this.#log.warn('sender close: a blocked read outlived the deadline; cut off')
+      for (const g of this.#groups) if (g.client && g.client !== this.#o.blockingRedis) g.client.disconnect()
+    }
+  }
+
+  /** XCLAIM with a huge IDLE: a peer's next XAUTOCLAIM takes them without waiting SENDER_CLAIM_IDLE_MS. */
+  async #handBack(): Promise<void> {
+    const entries = [...this.#reclaimed.splice(0), ...this.#fresh.splice(0)]
+    if (entries.length === 0) return
+    const byPartition = new Map<Partition, string[]>()
+    for (const e of entries) {
+      this.#holding.delete(e.key)
+      const ids = byPartition.get(e.p)
+      if (ids) ids.push(e.id); else byPartition.set(e.p, [e.id])
+    }
+    await Promise.all([...byPartition].map(([p, ids]) =>
+      this.#redis.call('XCLAIM', p.stream, GROUP, this.consumer, 0, ...ids, 'IDLE', HANDBACK_IDLE_MS, 'JUSTID')))
+    this.#log.info({ count: entries.length }, 'sender close: entries read but not started handed back for another replica')
+  }
+
+  async #awaitInFlight(deadline: number): Promise<void> {
+    if (this.#active === 0) return
+    if (await this.#until(this.#whenIdle(), deadline) === 'late') {
+      this.#log.warn({ inFlight: this.#active }, 'sender close: shutdown deadline with sends in flight; their leases keep other replicas from resending')
+    }
+  }
+
+  async #until(p: Promise<unknown>, deadline: number): Promise<'done' | 'late'> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now())) })
+    try {
+      return await Promise.race([p.then(() => 'done' as const), late])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------
+
+  /**
+   * Keeps one blocking XREADGROUP outstanding per read group while the window
+   * has room. A read returns at once when entries wait, else after
+   * SENDER_BLOCK_MS; nothing polls.
+   */
+  async #run(): Promise<void> {
+    while (this.#running) {
+      for (const g of this.#groups) {
+        const room = this.#room()
+        if (room <= 0) break
+        if (!g.reading) g.reading = this.#read(g, g.hot ? room : Math.max(1, Math.ceil(room / this.#groups.length)))
+      }
+      await new Promise<void>((resolve) => { this.#wakeLoop = resolve })
+    }
+  }
+
+  #wake(): void {
+    const wake = this.#wakeLoop
+    if (wake) { this.#wakeLoop = undefined; wake() }
+  }
+
+  /** Room for new reads: the window less what is active or buffered. */
+  #room(): number {
+    return this.#c.SENDER_CONCURRENCY - this.#active - this.#reclaimed.length - this.#fresh.length
+  }
+
+  async #read(g: ReadGroup, count: number): Promise<void> {
+    try {
+      const reply = await this.#blockingClient(g).call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', count,
+        'BLOCK', this.#c.SENDER_BLOCK_MS, 'STREAMS', ...g.streams, ...g.streams.map(() => '>')) as StreamReply
+      const entries = this.#entries(reply)
+      g.hot = entries.length >= count
+      g.failures = 0
+      if (entries.length > 0) this.#take(entries, false)
+    } catch (err) {
+      if (this.#running) await this.#readFailed(g, err)
+    } finally {
+      g.reading = undefined
+      this.#wake()
+    }
+  }
+
+  async #readFailed(g: ReadGroup, err: unknown): Promise<void> {
+    if (isNoGroup(err)) {
+      this.#log.warn({ err }, 'consumer group missing (Redis lost its data?): recreating it')
+      this.#groupsReady = undefined
+      await this.#ensureGroupsOnce().catch((e: unknown) => this.#log.error({ err: e }, 'could not recreate the consumer group'))
+    } else {
+      g.failures++
+      if (g.failures === 1 || g.failures % 50 === 0) this.#log.error({ err, failures: g.failures }, 'reading the stream failed; retrying')
+    }
+    await this.#sleep(Math.min(100 * Math.max(1, g.failures), 1000))
+  }
+
+  /** A read without BLOCK on the command connection (tick()); cluster reads of all partitions are independent. */
+  async #readNow(room: number): Promise<number> {
+    const results = await Promise.allSettled(this.#groups.map(async (g) => {
+      const count = Math.max(1, Math.ceil(room / this.#groups.length))
+      const reply = await this.#redis.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', count,
+        'STREAMS', ...g.streams, ...g.streams.map(() => '>')) as StreamReply
+      return this.#take(this.#entries(reply), false)
+    }))
+    let taken = 0
+    for (const r of results) {
+      if (r.status === 'fulfilled') taken += r.value
+      else this.#log.warn({ err: r.reason }, 'reading a partition failed')
+    }
+    return taken
   }
 
   #entries(reply: StreamReply): Entry[] {
@@ -244,17 +316,336 @@ export class Sender {
       : reply as Array<[string, Items]>
     for (const [stream, items] of pairs) {
       const p = this.#byStream.get(stream)
-      if (p) for (const [id, fields] of items) out.push({ p, id, fields })
+      if (p) for (const [id, fields] of items) out.push({ p, id, fields, key: `${p.index}/${id}` })
     }
     return out
   }
 
-  #blockingConn(): RedisClient {
-    if (!this.#blocking) {
-      this.#blocking = this.#o.blockingRedis ?? (this.#o.redis as Redis).duplicate()
-      this.#ownsBlocking = this.#o.blockingRedis === undefined
+  #blockingClient(g: ReadGroup): RedisClient {
+    if (!g.client) {
+      if (this.#o.blockingRedis && this.#groups.length === 1) {
+        g.client = this.#o.blockingRedis
+      } else {
+        // A dedicated connection per group: blocked reads never wait behind each other or behind commands.
+        const client = clusterMode(this.#c)
+          ? (this.#redis as Cluster).duplicate([], { enableAutoPipelining: false })
+          : (this.#redis as Redis).duplicate({ enableAutoPipelining: false })
+        let down = false
+        client.on('error', (err: Error) => { if (!down && this.#running) this.#log.warn({ err }, 'blocking read connection error; reconnecting'); down = true })
+        client.on('ready', () => { down = false })
+        g.client = client
+      }
     }
-    return this.#blocking!
+    return g.client
+  }
+
+  // ---- the window ---------------------------------------------------------------
+
+  /** Takes entries into the buffer, skipping those this process already holds. Returns how many it took. */
+  #take(entries: Entry[], reclaimed: boolean): number {
+    let taken = 0
+    const into = reclaimed ? this.#reclaimed : this.#fresh
+    for (const e of entries) {
+      if (this.#holding.has(e.key)) continue
+      this.#holding.add(e.key)
+      into.push(e)
+      taken++
+    }
+    if (taken > 0) this.#pump()
+    return taken
+  }
+
+  /** Starts buffered entries (reclaimed first) while the window has room, one lease call per partition. */
+  #pump(): void {
+    if (!this.#running && !this.#ticking) return
+    const room = this.#c.SENDER_CONCURRENCY - this.#active
+    if (room <= 0) return
+    let batch: Entry[]
+    if (this.#reclaimed.length > 0) {
+      batch = this.#reclaimed.splice(0, room)
+      if (batch.length < room) batch.push(...this.#fresh.splice(0, room - batch.length))
+    } else {
+      batch = this.#fresh.length <= room ? this.#fresh.splice(0) : this.#fresh.splice(0, room)
+    }
+    if (batch.length === 0) return
+    this.#active += batch.length
+    if (this.#partitions.length === 1) {
+      void this.#start(this.#partitions[0]!, batch)
+      return
+    }
+    const byPartition = new Map<Partition, Entry[]>()
+    for (const e of batch) {
+      const list = byPartition.get(e.p)
+      if (list) list.push(e); else byPartition.set(e.p, [e])
+    }
+    for (const [p, entries] of byPartition) void this.#start(p, entries)
+  }
+
+  /** An entry leaves the window: its completion is written (or it was left pending for a claim). */
+  #release(e: Entry): void {
+    this.#active--
+    this.#holding.delete(e.key)
+    this.#pump()
+    if (this.#room() > 0) this.#wake()
+    if (this.#active === 0 && this.#reclaimed.length + this.#fresh.length === 0) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#active === 0 && (this.#reclaimed.length + this.#fresh.length === 0 || (!this.#running && !this.#ticking))) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  /** One lease call for a batch of one partition, then a provider round per leased job. */
+  async #start(p: Partition, entries: Entry[]): Promise<void> {
+    const k = this.#keys[p.index]!
+    const leasing: Array<{ e: Entry, job: Job, token: string }> = []
+    const keyList: string[] = [p.stream]
+    const now = Date.now()
+    const args: Array<string | number> = [GROUP, now, this.#leaseMs, this.#c.SEND_MAX_ATTEMPTS]
+    for (const e of entries) {
+      if (e.fields === null) {
+        this.#settle(e, this.#redis.xack(p.stream, GROUP, e.id))
+        continue
+      }
+      const decoded = decodeJob(e.fields)
+      if (!decoded.ok) {
+        this.#settle(e, this.#deadLetter(e, undefined, 'malformed', decoded.reason, 0, ''))
+        continue
+      }
+      const job = decoded.job
+      const token = this.#tokenPrefix + String(++this.#tokenSeq)
+      leasing.push({ e, job, token })
+      keyList.push(k.lease(job.requestId), k.request(job.requestId))
+      args.push(e.id, token, job.attempts, job.expiresAt)
+    }
+    if (leasing.length === 0) return
+    let reply: number[]
+    try {
+      reply = await this.#redis.senderLease(keyList.length, ...keyList, ...args)
+    } catch (err) {
+      this.#log.error({ err, partition: p.index, count: leasing.length }, 'leasing jobs failed; they stay pending and will be claimed again')
+      for (const { e } of leasing) this.#release(e)
+      return
+    }
+    for (let i = 0; i < leasing.length; i++) {
+      const { e, job, token } = leasing[i]!
+      const code = reply[2 * i]!
+      const base = reply[2 * i + 1]!
+      switch (code) {
+        case LEASED:
+          this.#settle(e, job.kind === 'code' ? this.#sendCode({ e, job, token, base }) : this.#sendBulk({ e, job, token, base }))
+          break
+        case EXHAUSTED:
+          this.#settle(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token))
+          break
+        case EXPIRED:
+          this.#o.metrics?.expired.inc()
+          this.#log.info({ requestId: job.requestId }, 'job expired before it could be sent; not sent')
+          this.#release(e)
+          break
+        case BUSY:
+          // Another handling holds the lease (its call may still be in flight): the entry stays pending and is claimed again later.
+          this.#log.info({ requestId: job.requestId }, 'request is leased by another send; left pending')
+          this.#release(e)
+          break
+        default:
+          if (code === STALE) this.#log.info({ requestId: job.requestId, entryId: e.id }, 'stale copy of a job that moved on; acked without sending')
+          else if (code === DONE) this.#log.debug({ requestId: job.requestId }, 'request already ended; entry acked without sending')
+          this.#release(e)
+      }
+    }
+  }
+
+  /** Releases `e` when `work` ends; an error leaves the entry pending for a later claim. */
+  #settle(e: Entry, work: Promise<unknown>): void {
+    work.then(() => this.#release(e), (err: unknown) => {
+      this.#log.error({ err, entryId: e.id, partition: e.p.index }, 'handling a job failed; it stays pending and will be claimed again')
+      this.#release(e)
+    })
+  }
+
+  // ---- one job --------------------------------------------------------------------
+
+  async #sendCode(h: Leased): Promise<void> {
+    const job = h.job as CodeJob
+    let code = job.code
+    if (code === undefined) {
+      try {
+        if (job.sealed === undefined) throw new Error('the job carries no code')
+        if (!this.#sealKey) throw new Error('the code is sealed and JOB_SEAL_KEY is not set')
+        code = unseal(this.#sealKey, job.sealed, job.requestId)
+      } catch (err) {
+        return this.#deadLetter(h.e, job, 'unseal_failed', errorText(err), h.base, h.token)
+      }
+    }
+    const minutesValid = Math.max(1, Math.round((job.expiresAt - job.createdAt) / 60_000))
+    const maxCalls = this.#c.SEND_MAX_ATTEMPTS - h.base
+    const round = await this.#failover.send({ requestId: job.requestId, mobile: job.mobile as E164, purpose: job.purpose, code, minutesValid }, maxCalls)
+    const metrics = this.#o.metrics
+    if (metrics) for (const t of round.tried) metrics.sends.inc({ provider: t.provider, outcome: t.kind })
+    const attempts = h.base + round.calls
+    const outcome = round.outcome
+    switch (outcome.kind) {
+      case 'accepted': return new Promise<void>((done) => this.#finishLater({ h, outcome, attempts, done }))
+      case 'permanent': return this.#deadLetter(h.e, job, 'permanent', outcome.error, attempts, h.token)
+      case 'carrier_limit': return this.#deadLetter(h.e, job, 'carrier_limit', outcome.error, attempts, h.token, Math.max(1, outcome.blockedUntil - Date.now()))
+      case 'transient': {
+        if (attempts >= this.#c.SEND_MAX_ATTEMPTS) return this.#deadLetter(h.e, job, 'attempts_exhausted', outcome.error, attempts, h.token)
+        const timedOut = round.tried.some((t) => t.kind === 'transient' && t.timeout === true)
+        return this.#retry(h, { ...job, attempts }, outcome.error, '', timedOut)
+      }
+    }
+  }
+
+  /**
+   * Accepted jobs of one partition are finished together: one finish.lua call
+   * for whatever completed while the previous call was on its way.
+   */
+  #finishLater(a: Accepted): void {
+    const index = a.h.e.p.index
+    let q = this.#finishing.get(index)
+    if (!q) this.#finishing.set(index, (q = { items: [], flushing: false }))
+    q.items.push(a)
+    if (!q.flushing) {
+      q.flushing = true
+      setImmediate(() => void this.#flush(a.h.e.p, q))
+    }
+  }
+
+  async #flush(p: Partition, q: { items: Accepted[], flushing: boolean }): Promise<void> {
+    const k = this.#keys[p.index]!
+    while (q.items.length > 0) {
+      const items = q.items
+      q.items = []
+      const now = Date.now()
+      const keyList: string[] = [p.stream]
+      const args: Array<string | number> = [GROUP, now]
+      const serialMs = this.#serialMs()
+      for (const { h, outcome, attempts } of items) {
+        const requestId = h.job.requestId
+        keyList.push(k.lease(requestId), k.request(requestId), k.serial(outcome.provider, outcome.messageId))
+        args.push(h.e.id, 'sent', this.#doneMs(h.job, now), serialMs, requestId, '')
+        if (outcome.fee === undefined) args.push(3, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId)
+        else args.push(4, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId, 'fee', outcome.fee)
+      }
+      try {
+        await this.#redis.senderFinish(keyList.length, ...keyList, ...args)
+        const metrics = this.#o.metrics
+        for (const { h } of items) {
+          metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
+          if (this.#log.isLevelEnabled('debug')) this.#log.debug({ requestId: h.job.requestId }, 'sms accepted by the provider')
+        }
+      } catch (err) {
+        this.#log.error({ err, partition: p.index, count: items.length },
+          'recording accepted sends failed; their leases hold off a resend until they expire, then the entries are claimed again')
+      }
+      // The window slots are released once the completions are written.
+      for (const a of items) a.done()
+    }
+    q.flushing = false
+  }
+
+  async #sendBulk(h: Leased): Promise<void> {
+    const job = h.job as BulkJob
+    const maxCalls = this.#c.SEND_MAX_ATTEMPTS - h.base
+    const round = await this.#failover.sendBulk({
+      requestId: job.requestId, mobiles: job.mobiles as E164[], params: job.params,
+      ...(job.purpose ? { purpose: job.purpose } : {}), ...(job.templateId ? { templateId: job.templateId } : {}),
+    }, maxCalls)
+    for (const o of round.outcomes) if (o.provider) this.#o.metrics?.sends.inc({ provider: o.provider, outcome: o.kind })
+    const attempts = h.base + round.calls
+    const canRetry = attempts < this.#c.SEND_MAX_ATTEMPTS
+    const results: Record<string, { status: string, provider?: string, messageId?: string, reason?: string, error?: string }> = {}
+    const retryMobiles: string[] = []
+    const failed: string[] = []
+    let sent = 0
+    let firstFailure: { reason: string, error: string } | undefined
+    let timedOut = false
+    round.outcomes.forEach((o, i) => {
+      const mobile = job.mobiles[i]!
+      if (o.kind === 'accepted') {
+        // No serial mapping: receipts are looked up in each number's own partition, not the bulk job's,
+        // so bulk receipts stay unmatched (counted as unknown) rather than flip the whole bulk record.
+        results[mobile] = { status: 'sent', provider: o.provider, messageId: o.messageId }
+        sent++
+      } else if (o.kind === 'transient' && canRetry) {
+        retryMobiles.push(mobile)
+        if (o.timeout) timedOut = true
+      } else {
+        const reason = o.kind === 'transient' ? 'attempts_exhausted' : o.kind
+        results[mobile] = { status: 'failed', reason, error: o.error, ...(o.provider ? { provider: o.provider } : {}) }
+        failed.push(mobile)
+        firstFailure ??= { reason, error: o.error }
+      }
+    })
+    const k = this.#keys[h.e.p.index]!
+    if (retryMobiles.length > 0) {
+      return this.#retry(h, { ...job, mobiles: retryMobiles, attempts }, 'transient failures for some numbers', JSON.stringify(results), timedOut)
+    }
+    if (sent === 0 && firstFailure) {
+      // Nothing of this round went out; if no earlier round sent anything either, the whole job failed: a dead letter.
+      const [sentBefore, resultsBefore] = await this.#redis.hmget(k.request(job.requestId), 'sent', 'results')
+      if (Number(sentBefore ?? 0) === 0) {
+        const earlier = resultsBefore ? Object.entries(JSON.parse(resultsBefore) as Record<string, { status?: string }>) : []
+        const all = [...new Set([...earlier.filter(([, r]) => r.status === 'failed').map(([m]) => m), ...failed])]
+        return this.#deadLetter(h.e, job, firstFailure.reason, firstFailure.error, attempts, h.token, 0, JSON.stringify(results), all)
+      }
+    }
+    const now = Date.now()
+    await this.#redis.senderFinish(4, h.e.p.stream, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
+      GROUP, now, h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts)
+    this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
+  }
+
+  async #retry(h: Leased, job: Job, error: string, results: string, timedOut: boolean): Promise<void> {
+    const k = this.#keys[h.e.p.index]!
+    const now = Date.now()
+    const due = now + backoffMs(job.attempts, this.#c.SEND_BACKOFF_BASE_MS, this.#c.SEND_BACKOFF_CAP_MS)
+    const scheduled = await this.#redis.senderRetry(h.e.p.stream, k.retries, k.request(job.requestId), k.lease(job.requestId),
+      GROUP, h.e.id, now, due, JSON.stringify(encodeJob(job)), h.token, timedOut ? '1' : '0', results,
+      'attempts', job.attempts, 'lastError', error)
+    if (scheduled > 0) {
+      this.#o.metrics?.retries.inc()
+      this.#log.info({ requestId: job.requestId, attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
+    } else {
+      this.#log.warn({ requestId: job.requestId }, 'transient failure, but another handling took the job over meanwhile; not rescheduled')
+    }
+  }
+
+  async #deadLetter(e: Entry, job: Job | undefined, reason: string, error: string, attempts: number, token: string,
+    blockMs = 0, results = '', mobiles?: string[]): Promise<void> {
+    const k = this.#keys[e.p.index]!
+    const requestId = job?.requestId ?? fieldOf(e.fields, 'requestId') ?? ''
+    const mobile = job?.kind === 'code' ? job.mobile : (fieldOf(e.fields, 'mobile') ?? '')
+    const now = Date.now()
+    const dead: string[] = ['requestId', requestId, 'reason', reason, 'attempts', String(attempts), 'lastError', error,
+      'failedAt', String(now), 'entryId', e.id]
+    if (mobile) dead.push('mobile', mobile)
+    if (mobiles) dead.push('mobiles', mobiles.join(','))
+    // The original fields, for a replay; never the plaintext code.
+    const original = e.fields ?? []
+    for (let i = 0; i + 1 < original.length; i += 2) {
+      const f = original[i]!
+      if (f !== 'code' && f !== 'requestId' && f !== 'mobile' && f !== 'attempts' && !(mobiles && f === 'mobiles')) dead.push(f, original[i + 1]!)
+    }
+    const done = await this.#redis.senderDeadLetter(e.p.stream, k.dead, k.request(requestId), k.lease(requestId), k.carrierBlock(mobile as E164),
+      GROUP, e.id, now, DEAD_LETTER_MAXLEN, token, blockMs, reason, error, attempts, results, ...dead)
+    if (done === 1) {
+      this.#o.metrics?.deadLetters.inc({ reason })
+      this.#log.warn({ requestId, mobile: mobile || undefined, reason, error, attempts }, 'job dead-lettered')
+    } else {
+      this.#log.warn({ requestId, reason }, 'job failed, but another handling took it over meanwhile; not dead-lettered')
+    }
+  }
+
+  #doneMs(job: Job, now: number): number {
+    return Math.max(0, job.expiresAt - now) + DONE_MARGIN_MS
+  }
+
+  #serialMs(): number {
+    return (this.#c.CODE_TTL_SECONDS + this.#c.STATUS_TTL_SECONDS) * 1000
   }
 
   // ---- groups, retries, recovery, trimming ---------------------------------------
@@ -266,8 +657,8 @@ export class Sender {
   async #ensureGroups(): Promise<void> {
     await Promise.all(this.#partitions.map(async (p) => {
       try {
-        // From 0: jobs queued before any sender existed are consumed too.
-        await this.#o.redis.xgroup('CREATE', p.stream, GROUP, '0', 'MKSTREAM')
+        // From 0: jobs queued before any sender existed are consumed too (lease.lua acks stale copies).
+        await this.#redis.xgroup('CREATE', p.stream, GROUP, '0', 'MKSTREAM')
       } catch (err) {
         if (!errorText(err).startsWith('BUSYGROUP')) throw err
       }
@@ -278,9 +669,10 @@ export class Sender {
   async promote(): Promise<number> {
     const now = Date.now()
     const moved = await Promise.all(this.#partitions.map(async (p) => {
+      const k = this.#keys[p.index]!
       let total = 0
       for (;;) {
-        const n = await this.#o.redis.smsPromote(keys(p).retries, p.stream, now, PROMOTE_BATCH)
+        const n = await this.#redis.senderPromote(k.retries, p.stream, now, PROMOTE_BATCH, k.requestPrefix)
         total += n
         if (n < PROMOTE_BATCH) return total
       }
@@ -290,241 +682,81 @@ export class Sender {
 
   /**
    * XAUTOCLAIM entries idle longer than SENDER_CLAIM_IDLE_MS (a dead
-   * replica's, or our own that stalled) into the window. Entries trimmed or
-   * deleted meanwhile come back as deleted ids or nil fields and are acked.
+   * replica's, or handed back by one that stopped). Entries this process
+   * already holds are skipped, never handled twice. Reclaimed entries go to
+   * the front of the buffer and may take a share of the window (a quarter of
+   * SENDER_CONCURRENCY) even when new entries fill it, so they never starve
+   * behind a backlog. Entries trimmed or deleted meanwhile are acked.
    */
   async claim(): Promise<number> {
     let claimed = 0
+    let more = false
     for (const p of this.#partitions) {
-      let cursor = '0-0'
-      do {
-        const room = this.#room()
-        if (room <= 0) return claimed
-        let reply: [string, Array<[string, string[] | null]>, string[]?]
-        try {
-          reply = await this.#o.redis.call('XAUTOCLAIM', p.stream, GROUP, this.consumer, this.#c.SENDER_CLAIM_IDLE_MS, cursor, 'COUNT', room) as typeof reply
-        } catch (err) {
-          if (isNoGroup(err)) { this.#groupsReady = undefined; await this.#ensureGroupsOnce(); break }
-          throw err
-        }
-        const [next, items, deleted = []] = reply
-        cursor = next
-        const gone = [...deleted, ...items.filter(([, f]) => f === null).map(([id]) => id)]
-        if (gone.length > 0) {
-          await this.#o.redis.xack(p.stream, GROUP, ...gone)
-          this.#log.warn({ partition: p.index, count: gone.length }, 'claimed entries were trimmed or deleted meanwhile; acked')
-        }
-        const live = items.filter((it): it is [string, string[]] => it[1] !== null)
-        if (live.length > 0) {
-          this.#log.info({ partition: p.index, count: live.length }, 'took over stale pending entries')
-          claimed += live.length
-          this.#buffer.push(...live.map(([id, fields]) => ({ p, id, fields })))
-          this.#pump()
-        }
-      } while (cursor !== '0-0')
+      const want = Math.max(this.#room(), this.#claimShare - this.#reclaimed.length)
+      if (want <= 0) { more = true; break }
+      let reply: [string, Items, string[]?]
+      try {
+        reply = await this.#redis.call('XAUTOCLAIM', p.stream, GROUP, this.consumer, this.#c.SENDER_CLAIM_IDLE_MS,
+          this.#claimCursors.get(p.index) ?? '0-0', 'COUNT', want) as typeof reply
+      } catch (err) {
+        if (isNoGroup(err)) { this.#groupsReady = undefined; await this.#ensureGroupsOnce(); continue }
+        throw err
+      }
+      const [next, items, deleted = []] = reply
+      this.#claimCursors.set(p.index, next)
+      if (next !== '0-0') more = true
+      const gone = [...deleted]
+      const live: Entry[] = []
+      for (const [id, fields] of items) {
+        if (fields === null) gone.push(id)
+        else live.push({ p, id, fields, key: `${p.index}/${id}` })
+      }
+      if (gone.length > 0) {
+        await this.#redis.xack(p.stream, GROUP, ...gone)
+        this.#log.warn({ partition: p.index, count: gone.length }, 'claimed entries were trimmed or deleted meanwhile; acked')
+      }
+      const taken = this.#take(live, true)
+      if (taken > 0) {
+        this.#log.info({ partition: p.index, count: taken }, 'took over stale pending entries')
+        claimed += taken
+      }
     }
+    this.#claimMore = more
     return claimed
   }
 
-  /**
-   * Keeps streams bounded without touching pending entries: trims below the
-   * older of the group's first pending id and its last-delivered id, and
-   * removes consumers that hold nothing and have been idle for long.
-   */
-  async maintain(): Promise<void> {
-    await Promise.all(this.#partitions.map(async (p) => {
-      const redis = this.#o.redis
-      const [groupsRaw, summary] = await Promise.all([
-        redis.call('XINFO', 'GROUPS', p.stream) as Promise<unknown[]>,
-        redis.call('XPENDING', p.stream, GROUP) as Promise<[number, string | null, string | null, unknown]>,
-      ])
-      const group = parseGroups(groupsRaw).find((g) => g.name === GROUP)
-      if (!group) return
-      const minId = minStreamId(group.lastDeliveredId, Number(summary[0]) > 0 ? summary[1] : null)
-      if (minId !== '0-0') await redis.call('XTRIM', p.stream, 'MINID', '~', minId)
-      const consumers = await redis.call('XINFO', 'CONSUMERS', p.stream, GROUP) as unknown[][]
-      for (const raw of consumers) {
-        const c = fieldsOf(raw)
-        const idle = Number(c.inactive ?? c.idle)
-        if (c.name !== this.consumer && Number(c.pending) === 0 && idle > 10 * this.#c.SENDER_CLAIM_IDLE_MS) {
-          await redis.xgroup('DELCONSUMER', p.stream, GROUP, String(c.name))
-          this.#log.info({ partition: p.index, gone: c.name }, 'removed an idle consumer that held nothing')
-        }
-      }
-    }))
+  /** Trims every partition below its oldest pending (or undelivered) entry; see trim.lua. */
+  async trim(): Promise<number> {
+    const trimmed = await Promise.all(this.#partitions.map((p) => this.#redis.senderTrim(p.stream, GROUP)))
+    return trimmed.reduce((a, b) => a + b, 0)
   }
 
-  /** Length, pending and lag per partition, for the metrics gauges (sampled on scrape). */
+  /** Removes consumers that hold nothing and have not read for long (forgetIdleMs); see forget-consumers.lua. */
+  async forgetConsumers(minIdleMs = forgetIdleMs(this.#c)): Promise<string[]> {
+    const removed = await Promise.all(this.#partitions.map(async (p) => {
+      const names = await this.#redis.senderForgetConsumers(p.stream, GROUP, minIdleMs, this.consumer)
+      if (names.length > 0) this.#log.info({ partition: p.index, gone: names }, 'removed idle consumers that held nothing')
+      return names
+    }))
+    return removed.flat()
+  }
+
+  /** Length, pending and lag per partition, for the metrics gauges (sampled on scrape). Lag is null when Redis cannot tell. */
   async sampleStreams(): Promise<StreamSample[]> {
     return Promise.all(this.#partitions.map(async (p) => {
       const [length, groupsRaw] = await Promise.all([
-        this.#o.redis.xlen(p.stream),
-        this.#o.redis.call('XINFO', 'GROUPS', p.stream).catch(() => []) as Promise<unknown[]>,
+        this.#redis.xlen(p.stream),
+        this.#redis.call('XINFO', 'GROUPS', p.stream).catch(() => []) as Promise<unknown[]>,
       ])
       const g = parseGroups(groupsRaw).find((x) => x.name === GROUP)
-      return { partition: p.index, length, pending: g?.pending ?? 0, lag: g?.lag ?? 0 }
+      return { partition: p.index, length, pending: g?.pending ?? 0, lag: g ? g.lag : null }
     }))
-  }
-
-  // ---- one job ------------------------------------------------------------------
-
-  async #handle(e: Entry): Promise<void> {
-    const redis = this.#o.redis
-    if (e.fields === null) {
-      await redis.xack(e.p.stream, GROUP, e.id)
-      return
-    }
-    const decoded = decodeJob(e.fields)
-    if (!decoded.ok) {
-      await this.#deadLetter(e, undefined, 'malformed', decoded.reason, 0, '')
-      return
-    }
-    const job = decoded.job
-    const k = keys(e.p)
-    const now = Date.now()
-    if (job.expiresAt <= now) {
-      await redis.smsFinish(e.p.stream, k.request(job.requestId), k.lease(job.requestId), k.serial('', ''), GROUP, e.id, now, 'expired', 0, 0, job.requestId, '')
-      this.#o.metrics?.expired.inc()
-      this.#log.info({ requestId: job.requestId }, 'job expired before it could be sent; not sent')
-      return
-    }
-    const maxCalls = this.#c.SEND_MAX_ATTEMPTS - job.attempts
-    const token = `${this.consumer}/${e.id}`
-    if (maxCalls <= 0) {
-      await this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', job.attempts, token)
-      return
-    }
-    const leaseMs = this.#c.PROVIDER_TIMEOUT_MS * Math.min(this.#failover.size, maxCalls) + LEASE_MARGIN_MS
-    const lease = await redis.smsLease(k.lease(job.requestId), k.request(job.requestId), token, leaseMs, now, job.attempts)
-    if (lease === 'done') {
-      await redis.smsFinish(e.p.stream, k.request(job.requestId), k.lease(job.requestId), k.serial('', ''), GROUP, e.id, now, '', 0, 0, job.requestId, '')
-      this.#log.info({ requestId: job.requestId }, 'request already ended; entry acked without sending')
-      return
-    }
-    if (lease === 'busy') {
-      // Another call for this request may still be in flight: leave the entry pending; it is claimed again later.
-      this.#log.info({ requestId: job.requestId }, 'request is leased by another send; left pending')
-      return
-    }
-    if (job.kind === 'code') await this.#sendCode(e, job, token, maxCalls)
-    else await this.#sendBulk(e, job, token, maxCalls)
-  }
-
-  async #sendCode(e: Entry, job: CodeJob, token: string, maxCalls: number): Promise<void> {
-    let code = job.code
-    if (code === undefined) {
-      try {
-        if (job.sealed === undefined) throw new Error('the job carries no code')
-        if (!this.#sealKey) throw new Error('the code is sealed and JOB_SEAL_KEY is not set')
-        code = unseal(this.#sealKey, job.sealed, job.requestId)
-      } catch (err) {
-        await this.#deadLetter(e, job, 'unseal_failed', errorText(err), job.attempts, token)
-        return
-      }
-    }
-    const minutesValid = Math.max(1, Math.round((job.expiresAt - job.createdAt) / 60_000))
-    const round = await this.#failover.send({ requestId: job.requestId, mobile: job.mobile as E164, purpose: job.purpose, code, minutesValid }, maxCalls)
-    for (const t of round.tried) this.#o.metrics?.sends.inc({ provider: t.provider, outcome: t.kind })
-    const attempts = job.attempts + round.calls
-    const outcome = round.outcome
-    switch (outcome.kind) {
-      case 'accepted': return this.#accepted(e, job, outcome, attempts)
-      case 'permanent': return this.#deadLetter(e, job, 'permanent', outcome.error, attempts, token)
-      case 'carrier_limit': return this.#deadLetter(e, job, 'carrier_limit', outcome.error, attempts, token, Math.max(1, outcome.blockedUntil - Date.now()))
-      case 'transient':
-        if (attempts >= this.#c.SEND_MAX_ATTEMPTS) return this.#deadLetter(e, job, 'attempts_exhausted', outcome.error, attempts, token)
-        return this.#retry(e, { ...job, attempts }, token, outcome.error, '')
-    }
-  }
-
-  async #accepted(e: Entry, job: Job, outcome: Attributed & { kind: 'accepted' }, attempts: number): Promise<void> {
-    const k = keys(e.p)
-    const now = Date.now()
-    const fields: Array<string | number> = ['attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId]
-    if (outcome.fee !== undefined) fields.push('fee', outcome.fee)
-    await this.#o.redis.smsFinish(e.p.stream, k.request(job.requestId), k.lease(job.requestId), k.serial(outcome.provider, outcome.messageId),
-      GROUP, e.id, now, 'sent', this.#doneMs(job, now), this.#serialMs(), job.requestId, '', ...fields)
-    this.#o.metrics?.enqueueToAccepted.observe(Math.max(0, now - job.createdAt) / 1000)
-    this.#log.debug({ requestId: job.requestId, provider: outcome.provider, attempts }, 'sms accepted by the provider')
-  }
-
-  async #sendBulk(e: Entry, job: BulkJob, token: string, maxCalls: number): Promise<void> {
-    const round = await this.#failover.sendBulk({
-      requestId: job.requestId, mobiles: job.mobiles as E164[], params: job.params,
-      ...(job.purpose ? { purpose: job.purpose } : {}), ...(job.templateId ? { templateId: job.templateId } : {}),
-    }, maxCalls)
-    for (const o of round.outcomes) if (o.provider) this.#o.metrics?.sends.inc({ provider: o.provider, outcome: o.kind })
-    const attempts = job.attempts + round.calls
-    const canRetry = attempts < this.#c.SEND_MAX_ATTEMPTS
-    const results: Record<string, unknown> = {}
-    const retryMobiles: string[] = []
-    const k = keys(e.p)
-    const now = Date.now()
-    const serials: Array<Promise<unknown>> = []
-    round.outcomes.forEach((o, i) => {
-      const mobile = job.mobiles[i]!
-      if (o.kind === 'accepted') {
-        results[mobile] = { status: 'sent', provider: o.provider, messageId: o.messageId }
-        serials.push(this.#o.redis.set(k.serial(o.provider, o.messageId), job.requestId, 'PX', this.#serialMs()))
-      } else if (o.kind === 'transient' && canRetry) {
-        retryMobiles.push(mobile)
-      } else {
-        const reason = o.kind === 'transient' ? 'attempts_exhausted' : o.kind
-        results[mobile] = { status: 'failed', reason, error: o.error, ...(o.provider ? { provider: o.provider } : {}) }
-      }
-    })
-    await Promise.all(serials)
-    if (retryMobiles.length > 0) {
-      await this.#retry(e, { ...job, mobiles: retryMobiles, attempts }, token, 'transient failures for some numbers', JSON.stringify(results))
-      return
-    }
-    await this.#o.redis.smsFinish(e.p.stream, k.request(job.requestId), k.lease(job.requestId), k.serial('', ''),
-      GROUP, e.id, now, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 'attempts', attempts)
-    this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
-  }
-
-  async #retry(e: Entry, job: Job, token: string, error: string, results: string): Promise<void> {
-    const k = keys(e.p)
-    const now = Date.now()
-    const due = now + backoffMs(job.attempts, this.#c.SEND_BACKOFF_BASE_MS, this.#c.SEND_BACKOFF_CAP_MS)
-    const scheduled = await this.#o.redis.smsRetry(e.p.stream, k.retries, k.request(job.requestId), k.lease(job.requestId),
-      GROUP, e.id, now, due, JSON.stringify(encodeJob(job)), token, results,
-      'attempts', job.attempts, 'lastError', error, 'retryAt', due)
-    if (scheduled === 1) this.#o.metrics?.retries.inc()
-    this.#log.info({ requestId: job.requestId, attempts: job.attempts, inMs: due - now, error }, 'transient failure; retry scheduled')
-  }
-
-  async #deadLetter(e: Entry, job: Job | undefined, reason: string, error: string, attempts: number, token: string, blockMs = 0): Promise<void> {
-    const k = keys(e.p)
-    const requestId = job?.requestId ?? fieldOf(e.fields, 'requestId') ?? ''
-    const mobile = job?.kind === 'code' ? job.mobile : (fieldOf(e.fields, 'mobile') ?? '')
-    const dead: string[] = ['requestId', requestId, 'reason', reason, 'attempts', String(attempts), 'lastError', error,
-      'failedAt', String(Date.now()), 'entryId', e.id]
-    if (mobile) dead.push('mobile', mobile)
-    // The original fields, for a replay; never the plaintext code.
-    const original = e.fields ?? []
-    for (let i = 0; i + 1 < original.length; i += 2) {
-      const f = original[i]!
-      if (f !== 'code' && f !== 'requestId' && f !== 'mobile' && f !== 'attempts') dead.push(f, original[i + 1]!)
-    }
-    await this.#o.redis.smsDeadLetter(e.p.stream, k.dead, k.request(requestId), k.lease(requestId), k.carrierBlock(mobile as E164),
-      GROUP, e.id, Date.now(), DEAD_LETTER_MAXLEN, token, blockMs, reason, error, attempts, ...dead)
-    this.#o.metrics?.deadLetters.inc({ reason })
-    this.#log.warn({ requestId, mobile: mobile || undefined, reason, error, attempts }, 'job dead-lettered')
-  }
-
-  #doneMs(job: Job, now: number): number {
-    return Math.max(0, job.expiresAt - now) + DONE_MARGIN_MS
-  }
-
-  #serialMs(): number {
-    return (this.#c.CODE_TTL_SECONDS + this.#c.STATUS_TTL_SECONDS) * 1000
   }
 
   // ---- timers -----------------------------------------------------------------
 
-  /** Runs `task` every `ms` after the previous run ended; never overlapping, stopped by close(). */
-  #every(ms: number, task: () => Promise<unknown>): void {
+  /** Runs `task` `delay()` ms after the previous run ended; never overlapping, stopped by close(). */
+  #every(delay: () => number, task: () => Promise<unknown>): void {
     const schedule = () => {
       if (!this.#running) return
       const t = setTimeout(() => {
@@ -532,7 +764,7 @@ export class Sender {
         task().catch((err: unknown) => {
           if (this.#running) this.#log.warn({ err }, 'periodic sender task failed; will run again')
         }).finally(schedule)
-      }, ms)
+      }, delay())
       this.#timers.add(t)
     }
     schedule()
@@ -552,10 +784,4 @@ function fieldOf(fields: readonly string[] | null, name: string): string | undef
   if (!fields) return undefined
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
   return undefined
-}
-
-function fieldsOf(raw: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1]
-  return out
 }

@@ -8,9 +8,19 @@ export const claimInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =
 export const promoteInterval = (c: Pick<Config, 'SEND_BACKOFF_BASE_MS'>): number =>
   Math.max(10, Math.min(Math.floor(c.SEND_BACKOFF_BASE_MS / 4), 1000))
 
-/** Trimming and consumer clean-up are cheap but not urgent. */
+/**
+ * Trimming runs every second: the API refuses sends with backlog_full once
+ * XLEN reaches STREAM_MAXLEN, and XLEN counts acked entries until trimmed.
+ */
+export const TRIM_INTERVAL_MS = 1000
+
+/** Removing gone consumers is cheap but not urgent. */
 export const maintenanceInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
   Math.min(10 * claimInterval(c), 60_000)
+
+/** A consumer is gone (and removed when it holds nothing) after this long without a read: far past any claim. */
+export const forgetIdleMs = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
+  Math.max(10 * c.SENDER_CLAIM_IDLE_MS, 300_000)
 
 export interface GroupInfo { name: string, pending: number, lastDeliveredId: string, lag: number | null }
 

@@ -2,7 +2,9 @@ import { GROUP, createRedis, keys, partition, sealKeyFrom, type Config } from '@
 import { startRedis, waitFor } from '@sms-verify/testing'
 import { pino } from 'pino'
 import t from 'tap'
-import { Sender } from '../src/sender.js'
+import { SenderMetrics } from '../src/metrics.js'
+import type { Provider } from '../src/provider.js'
+import { Sender, type SenderOptions } from '../src/sender.js'
 import { enqueueBulk, enqueueCode, mobileOf, statusOf, testConfig } from './helpers/jobs.js'
 import { TEST_KEYS, makeTestProvider } from './helpers/test-provider.mjs'
 
@@ -12,10 +14,11 @@ const plain = server.client()
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 const p0 = partition(0, 1, false)
 
-async function withSender<T>(env: Record<string, string | number>, fn: (s: Sender, config: Config) => Promise<T>): Promise<T> {
+async function withSender<T>(env: Record<string, string | number>, fn: (s: Sender, config: Config) => Promise<T>,
+  extra: Partial<SenderOptions> = {}): Promise<T> {
   const config = testConfig({ REDIS_URL: server.url, SEND_BACKOFF_BASE_MS: 10, SEND_BACKOFF_CAP_MS: 50, ...env })
   const redis = createRedis(config)
-  const sender = new Sender({ config, redis, provider: makeTestProvider({ redis: plain }), logger })
+  const sender = new Sender({ config, redis, provider: makeTestProvider({ redis: plain }), logger, ...extra })
   try {
     return await fn(sender, config)
   } finally {
@@ -181,7 +184,7 @@ t.test('trimming removes acked entries and never a pending one', async (t) => {
     // the stalled one stays pending (sending) while the others are acked
     const ticking = sender.tick()
     await waitFor(async () => (await deliveries()).length === 600, { what: '600 deliveries' })
-    await sender.maintain()
+    await sender.trim()
     const len = await plain.xlen(p0.stream)
     t.ok(len < 400, `trimmed from 601 to ${len} (MINID ~ trims whole nodes): the acked entries before the pending one went`)
     const pending = await plain.xpending(p0.stream, GROUP, '-', '+', 10) as Array<[string]>
@@ -189,7 +192,7 @@ t.test('trimming removes acked entries and never a pending one', async (t) => {
     t.equal((await plain.xrange(p0.stream, pending[0]![0], pending[0]![0])).length, 1, 'the pending entry is still in the stream')
     t.equal((await statusOf(plain, stalled)).status, 'sending')
     await ticking // the stall ends at PROVIDER_TIMEOUT_MS, then it is retried
-    await sender.maintain()
+    await sender.trim()
     t.ok((await plain.xlen(p0.stream)) <= 301)
   })
 })
@@ -227,3 +230,247 @@ function chunk(fields: string[]): Array<[string, string]> {
   for (let i = 0; i + 1 < fields.length; i += 2) out.push([fields[i]!, fields[i + 1]!])
   return out
 }
+
+// ---- audit fixes: each test below fails against the sender before them ----------------
+
+const callsOf = async (requestId?: string) => (await plain.lrange(TEST_KEYS.calls, 0, -1))
+  .map((s) => JSON.parse(s) as { requestId: string, n: number, t: number, outcome: string })
+  .filter((c) => requestId === undefined || c.requestId === requestId)
+const idleOf = async (id: string) => {
+  const rows = await plain.xpending(p0.stream, GROUP, id, id, 1) as Array<[string, string, number, number]>
+  return rows[0] ? Number(rows[0][2]) : -1
+}
+const deadFields = async () => (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)))
+
+t.test('1. a claim pass never hands this process an entry it is still sending', async (t) => {
+  await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (sender) => {
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(300), 'slow:500')
+    const id = await enqueueCode(plain, mobileOf(300))
+    await sender.start()
+    await waitFor(async () => (await statusOf(plain, id)).status === 'sent', { what: 'the slow send to end' })
+  })
+  // after close(), which awaits every call in flight
+  t.equal((await callsOf()).length, 1, 'one provider call, though the entry was idle past the claim time while in flight')
+  t.equal((await deliveries()).length, 1)
+})
+
+t.test('1. lease tokens are unique per handling: a second process with the same consumer name gets busy, not the lease', async (t) => {
+  await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (first) => {
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(301), 'slow:700')
+    const id = await enqueueCode(plain, mobileOf(301))
+    const ticking = first.tick()
+    await waitFor(async () => (await statusOf(plain, id)).status === 'sending', { what: 'the first handling to send' })
+    await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (twin) => {
+      await waitFor(async () => (await idleOf((await plain.xrange(p0.stream, '-', '+'))[0]![0])) > 60, { what: 'the entry to be claimable' })
+      await twin.tick()
+    }, { consumer: 'twin' })
+    await ticking
+    t.equal((await callsOf(id)).length, 1, 'the twin did not call the provider a second time')
+    t.equal((await statusOf(plain, id)).status, 'sent')
+  }, { consumer: 'twin' })
+})
+
+t.test('2. a consumer deleted while its call runs (XACK 0): the transient failure is still retried, not stuck in sending', async (t) => {
+  await withSender({}, async (sender) => {
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(310), 'slowfail:300')
+    const id = await enqueueCode(plain, mobileOf(310))
+    const ticking = sender.tick()
+    await waitFor(async () => (await statusOf(plain, id)).status === 'sending', { what: 'the call to start' })
+    await plain.xgroup('DELCONSUMER', p0.stream, GROUP, sender.consumer)
+    await ticking
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(310), 'ok')
+    await drainUntil(sender, async () => (await statusOf(plain, id)).status === 'sent')
+    t.equal((await deliveries()).length, 1)
+  })
+})
+
+t.test('2. gone consumers are removed only when idle long enough and holding nothing', async (t) => {
+  await withSender({}, async (sender) => {
+    await enqueueCode(plain, mobileOf(311))
+    await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
+    await plain.xreadgroup('GROUP', GROUP, 'holder', 'COUNT', 1, 'STREAMS', p0.stream, '>')
+    await plain.xgroup('CREATECONSUMER', p0.stream, GROUP, 'empty')
+    t.same(await sender.forgetConsumers(60_000), [], 'nobody idle for a minute')
+    t.same(await sender.forgetConsumers(0), ['empty'], 'the one with a pending entry stays')
+    t.same((await plain.call('XINFO', 'CONSUMERS', p0.stream, GROUP) as unknown[]).length, 1)
+  })
+})
+
+t.test('3. acked entries are trimmed within about a second while the sender runs', async (t) => {
+  await withSender({ SENDER_CONCURRENCY: 64 }, async (sender) => {
+    for (let i = 0; i < 500; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => enqueueCode(plain, mobileOf(3000 + i + j))))
+    await sender.start()
+    await waitFor(async () => (await plain.llen(TEST_KEYS.deliveries)) === 500, { what: '500 deliveries' })
+    const at = Date.now()
+    await waitFor(async () => (await plain.xlen(p0.stream)) < 150, { timeout: 3000, what: 'the stream to be trimmed' })
+    t.ok(Date.now() - at < 3000, `trimmed ${Date.now() - at} ms after the drain`)
+  })
+})
+
+t.test('4. a dead replica\'s entries are taken over without waiting behind the backlog', async (t) => {
+  await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
+  const orphans: string[] = []
+  for (let i = 0; i < 5; i++) orphans.push(await enqueueCode(plain, mobileOf(400 + i)))
+  await plain.xreadgroup('GROUP', GROUP, 'dead-replica', 'COUNT', 5, 'STREAMS', p0.stream, '>')
+  const backlog = Array.from({ length: 200 }, (_, i) => mobileOf(500 + i))
+  for (const m of backlog) await plain.hset(TEST_KEYS.behaviour, m, 'slow:20')
+  await Promise.all(backlog.map((m) => enqueueCode(plain, m)))
+  await withSender({ SENDER_CONCURRENCY: 4, SENDER_CLAIM_IDLE_MS: 100 }, async (sender) => {
+    await sender.start()
+    await waitFor(async () => {
+      const ds = await deliveries()
+      return orphans.every((id) => ds.some((d) => d.requestId === id))
+    }, { timeout: 10_000, what: 'the orphans to be delivered' })
+    const backlogDone = (await deliveries()).length - 5
+    t.ok(backlogDone < 120, `orphans delivered after ${backlogDone} of 200 backlog jobs`)
+  })
+})
+
+t.test('5. after a provider TIMEOUT the lease is kept and the retry is due no earlier than its end', async (t) => {
+  await withSender({ PROVIDER_TIMEOUT_MS: 100 }, async (sender, config) => {
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(320), 'stall:1')
+    const id = await enqueueCode(plain, mobileOf(320))
+    await sender.tick()
+    const st = await statusOf(plain, id)
+    t.equal(st.status, 'retrying')
+    const lease = await plain.get(keys(p0).lease(id))
+    t.ok(lease && lease !== 'done', 'the lease of the timed-out call is still held')
+    const leaseMs = config.PROVIDER_TIMEOUT_MS + 200
+    t.ok(Number(st.retryAt) >= Number(st.sendingAt) + leaseMs - 5, `retry due ${Number(st.retryAt) - Number(st.sendingAt)} ms after the lease began (lease ${leaseMs} ms)`)
+    await drainUntil(sender, async () => (await statusOf(plain, id)).status === 'sent')
+    t.equal(await plain.hget(TEST_KEYS.callCount, id), '2', 'two calls: the stalled one and the retry')
+    const [accepted] = await callsOf(id) // a stalled call cut off by its deadline records nothing
+    t.ok(accepted!.t >= Number(st.sendingAt) + leaseMs - 5, 'the second call came after the lease ended')
+  })
+})
+
+t.test('7. close(): one deadline for everything, in-flight calls awaited, unstarted entries handed back at once', async (t) => {
+  await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
+  const orphan = await enqueueCode(plain, mobileOf(330))
+  await plain.xreadgroup('GROUP', GROUP, 'dead-replica', 'COUNT', 1, 'STREAMS', p0.stream, '>')
+  await plain.hset(TEST_KEYS.behaviour, mobileOf(331), 'slow:600')
+  const slow = await enqueueCode(plain, mobileOf(331))
+  let closedIn = 0
+  await withSender({ SENDER_CONCURRENCY: 1, SENDER_CLAIM_IDLE_MS: 50, SHUTDOWN_TIMEOUT_MS: 5000 }, async (sender) => {
+    await sender.start()
+    await waitFor(async () => (await statusOf(plain, slow)).status === 'sending', { what: 'the slow call' })
+    // the window (1) is full; the claim share still takes the orphan into the buffer
+    await waitFor(async () => (await plain.xpending(p0.stream, GROUP, '-', '+', 10, sender.consumer) as unknown[]).length === 2, { what: 'the orphan claimed' })
+    const at = Date.now()
+    await sender.close()
+    closedIn = Date.now() - at
+    t.equal((await statusOf(plain, slow)).status, 'sent', 'the call in flight was awaited')
+    t.equal((await callsOf(orphan)).length, 0, 'the unstarted entry was not sent')
+    t.ok(await idleOf((await plain.xrange(p0.stream, '-', '+')).find(([, f]) => f.includes(orphan))![0]) > 1e9, 'handed back with a huge idle time')
+  })
+  t.ok(closedIn < 2000, `closed in ${closedIn} ms`)
+  await withSender({ SENDER_CLAIM_IDLE_MS: 30_000 }, async (peer) => {
+    await peer.tick()
+    t.equal((await statusOf(plain, orphan)).status, 'sent', 'a peer took it over at once, without its 30 s claim idle time')
+  })
+})
+
+t.test('7. close() keeps one deadline even with a blocked read and a stalled call', async (t) => {
+  await plain.hset(TEST_KEYS.behaviour, mobileOf(332), 'stall')
+  const id = await enqueueCode(plain, mobileOf(332))
+  await withSender({ SHUTDOWN_TIMEOUT_MS: 1200, SENDER_BLOCK_MS: 1000, PROVIDER_TIMEOUT_MS: 10_000 }, async (sender) => {
+    await sender.start()
+    await waitFor(async () => (await statusOf(plain, id)).status === 'sending')
+    const at = Date.now()
+    await sender.close()
+    const took = Date.now() - at
+    t.ok(took >= 1100 && took < 1500, `close took ${took} ms for SHUTDOWN_TIMEOUT_MS 1200`)
+  })
+})
+
+t.test('8. provider calls lost in crashes count: after SEND_MAX_ATTEMPTS crashed rounds the job is dead-lettered', async (t) => {
+  const env = { SEND_MAX_ATTEMPTS: 3, SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 100 }
+  const id = await enqueueCode(plain, mobileOf(340))
+  let crashes = 0
+  for (let round = 1; round <= 3; round++) {
+    const config = testConfig({ REDIS_URL: server.url, ...env })
+    const redis = createRedis(config)
+    // Dies mid-call: its connection goes, so nothing it does afterwards reaches Redis.
+    const crashing: Provider = { name: 'crash', send: () => { crashes++; redis.disconnect(); return new Promise(() => undefined) }, sendBulk: async () => [] }
+    const doomed = new Sender({ config, redis, provider: crashing, logger })
+    void doomed.tick().catch(() => undefined)
+    await waitFor(() => crashes === round, { what: `crash ${round}` })
+    await waitFor(async () => (await plain.exists(keys(p0).lease(id))) === 0, { what: 'the lease to expire' })
+  }
+  await withSender(env, async (sender) => {
+    await waitFor(async () => (await idleOf((await plain.xrange(p0.stream, '-', '+'))[0]![0])) > 60)
+    await sender.tick()
+    const st = await statusOf(plain, id)
+    t.equal(st.status, 'failed')
+    t.equal((await callsOf(id)).length, 0, 'no fourth call')
+    t.match((await deadFields())[0], { reason: 'attempts_exhausted', attempts: '3' })
+  })
+})
+
+t.test('9. a group re-created from 0 re-reads old originals: a stale copy is acked, not sent', async (t) => {
+  await withSender({}, async (sender) => {
+    await plain.hset(TEST_KEYS.behaviour, mobileOf(350), 'transient:1')
+    const id = await enqueueCode(plain, mobileOf(350))
+    await sender.tick()
+    t.equal((await statusOf(plain, id)).status, 'retrying')
+    const [member] = await plain.zrange(keys(p0).retries, 0, -1)
+    await plain.zadd(keys(p0).retries, Date.now() + 60_000, member!) // not due yet
+    await plain.xgroup('DESTROY', p0.stream, GROUP)
+    await plain.xgroup('CREATE', p0.stream, GROUP, '0')
+    await sender.tick()
+    t.equal((await callsOf(id)).length, 1, 'the stale original was not sent again')
+    t.equal((await statusOf(plain, id)).status, 'retrying')
+    t.equal((await plain.xpending(p0.stream, GROUP) as [number])[0], 0, 'and it was acked')
+    await plain.zadd(keys(p0).retries, 0, member!)
+    await drainUntil(sender, async () => (await statusOf(plain, id)).status === 'sent')
+    t.equal((await callsOf(id)).length, 2)
+    t.equal((await deliveries()).length, 1)
+  })
+})
+
+t.test('10. an expired copy never moves a final status backwards', async (t) => {
+  await withSender({}, async (sender) => {
+    const id = await enqueueCode(plain, mobileOf(360), { expiresAt: Date.now() - 1 })
+    await plain.hset(keys(p0).request(id), 'status', 'delivered')
+    await sender.tick()
+    t.equal((await statusOf(plain, id)).status, 'delivered')
+    t.equal((await plain.xpending(p0.stream, GROUP) as [number])[0], 0)
+  })
+})
+
+t.test('11. bulk: an all-failed job is dead-lettered with its numbers; no serials are stored for bulk sends', async (t) => {
+  await withSender({}, async (sender) => {
+    const failing = [mobileOf(370), mobileOf(371)]
+    await plain.hset(TEST_KEYS.behaviour, failing[0]!, 'permanent', failing[1]!, 'permanent')
+    const failed = await enqueueBulk(plain, failing)
+    const ok = await enqueueBulk(plain, [mobileOf(372)])
+    await sender.tick()
+    const st = await statusOf(plain, failed)
+    t.equal(st.status, 'failed')
+    t.equal(st.failed, '2')
+    const dead = await deadFields()
+    t.equal(dead.length, 1)
+    t.match(dead[0], { requestId: failed, reason: 'permanent', kind: 'bulk' })
+    t.same(dead[0]!.mobiles!.split(',').sort(), [...failing].sort())
+    t.equal((await statusOf(plain, ok)).status, 'sent')
+    t.same(await plain.keys(keys(p0).serial('*', '*')), [], 'no serial mapping for bulk sends')
+  })
+})
+
+t.test('12. stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
+  await withSender({}, async (sender) => {
+    await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
+    await enqueueCode(plain, mobileOf(380))
+    await enqueueCode(plain, mobileOf(381))
+    const [, second] = await plain.xrange(p0.stream, '-', '+')
+    await plain.xdel(p0.stream, second![0])
+    const [sample] = await sender.sampleStreams()
+    t.equal(sample!.lag, null)
+    const metrics = new SenderMetrics()
+    metrics.setSampler(() => sender.sampleStreams())
+    const text = await metrics.registry.metrics()
+    t.match(text, /sms_stream_length\{partition="0"\} 1/)
+    t.notMatch(text, /sms_stream_lag\{/)
+  })
+})
+

@@ -1,40 +1,51 @@
--- finish.lua: ack a stream entry and record how its request ended, in one step.
--- Used when a provider accepted (status 'sent' + done marker + serial mappings), when a job
--- expired unsent ('expired'), and to drop an entry whose request had already ended ('').
--- KEYS[1] stream   KEYS[2] request (status hash)   KEYS[3] lease
--- KEYS[4] serial (provider message id -> request id, for delivery receipts; read when ARGV[6] > 0)
--- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] new status ('' = ack only)
--- ARGV[5] done-marker ms (0 = none)  ARGV[6] serial ms (0 = none)  ARGV[7] request id
--- ARGV[8] per-number results JSON to merge into the record's `results` ('' = none)
--- ARGV[9..] field, value pairs for the status record
--- returns the number of entries acked (0 when it was already acked or trimmed)
+-- finish.lua: a batch of jobs of one partition that a provider accepted: ack each entry and
+-- record how its request ended, in one step. The record, the done marker and the serial
+-- mapping are written whatever XACK answers: the message is on its way, so the truth is
+-- recorded even when the entry already left the pending list (its consumer was deleted,
+-- the group re-created) and no later copy is ever sent (the done marker stops it).
+-- A status only moves forward and never leaves a final one (failed, delivered, undelivered,
+-- verified, burnt, superseded, expired): a late finish after a receipt keeps 'delivered'.
+-- KEYS[1] stream; then per job i: KEYS[3i-1] lease, KEYS[3i] request (status hash),
+--   KEYS[3i+1] serial (provider message id -> request id, for receipts; written when serial ms > 0)
+-- ARGV[1] group   ARGV[2] now (ms)
+-- then per job: entry id, status ('sent'; '' = ack only), done-marker ms (0 = none), serial ms (0 = none),
+--   request id, per-number results JSON to merge ('' = none), field count f, then f field, value pairs
+-- returns the number of entries acked (fewer when some had already been acked or trimmed)
 local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
   failed = 3, delivered = 3, undelivered = 3,
   verified = 4, burnt = 4, superseded = 4, expired = 4 }
-local now = ARGV[3]
-local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-local status = ARGV[4]
-if status ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
-  if #ARGV > 8 then redis.call('HSET', KEYS[2], unpack(ARGV, 9)) end
-  if ARGV[8] ~= '' then
-    local merged = cjson.decode(redis.call('HGET', KEYS[2], 'results') or '{}')
-    for mobile, r in pairs(cjson.decode(ARGV[8])) do merged[mobile] = r end
-    local sent, failed = 0, 0
-    for _, r in pairs(merged) do
-      if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
+local group, now = ARGV[1], ARGV[2]
+local ids = {}
+local a = 3
+local i = 0
+while a <= #ARGV do
+  i = i + 1
+  local lease, request, serial = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local id, status, doneMs, serialMs, requestId, results, f =
+    ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6])
+  local fields = {}
+  for j = 1, 2 * f do fields[j] = ARGV[a + 6 + j] end
+  a = a + 7 + 2 * f
+  ids[#ids + 1] = id
+  if status ~= '' and redis.call('EXISTS', request) == 1 then
+    if f > 0 then redis.call('HSET', request, unpack(fields)) end
+    if results ~= '' then
+      local merged = cjson.decode(redis.call('HGET', request, 'results') or '{}')
+      for mobile, r in pairs(cjson.decode(results)) do merged[mobile] = r end
+      local sent, failed = 0, 0
+      for _, r in pairs(merged) do
+        if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
+      end
+      redis.call('HSET', request, 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
+      if sent == 0 and status == 'sent' then status = 'failed' end
     end
-    redis.call('HSET', KEYS[2], 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
-    if sent == 0 and status == 'sent' then status = 'failed' end
+    local from = RANK[redis.call('HGET', request, 'status')] or 0
+    local to = RANK[status]
+    redis.call('HSET', request, status .. 'At', now, 'updatedAt', now)
+    if from < 3 and to >= from then redis.call('HSET', request, 'status', status) end
   end
-  local current = redis.call('HGET', KEYS[2], 'status')
-  local from, to = RANK[current] or 0, RANK[status]
-  redis.call('HSET', KEYS[2], status .. 'At', now, 'updatedAt', now)
-  if to > from or (to == from and to < 3) then redis.call('HSET', KEYS[2], 'status', status) end
+  if doneMs > 0 then redis.call('SET', lease, 'done', 'PX', doneMs) end
+  if serialMs > 0 then redis.call('SET', serial, requestId, 'PX', serialMs) end
 end
-if tonumber(ARGV[5]) > 0 then
-  redis.call('SET', KEYS[3], 'done', 'PX', ARGV[5])
-end
-if tonumber(ARGV[6]) > 0 then
-  redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[6])
-end
-return acked
+if #ids == 0 then return 0 end
+return redis.call('XACK', KEYS[1], group, unpack(ids))

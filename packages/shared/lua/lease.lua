@@ -1,20 +1,71 @@
--- lease.lua: take the per-request send lease before a provider call.
--- A request that already ended (done marker, or a status at or past 'sent') is not sent again;
--- a lease held by another call (perhaps still in flight) is left alone.
--- KEYS[1] lease        (string: the holder's token, or 'done' once sent)
--- KEYS[2] request      (status hash; may be missing)
--- ARGV[1] token   ARGV[2] lease ms   ARGV[3] now (ms)   ARGV[4] attempts so far
--- returns 'ok' | 'done' | 'busy'
+-- lease.lua: take the per-request send lease for a batch of stream entries of one partition,
+-- before their provider calls. One call per batch; for each entry it decides, atomically:
+--   done     the request already ended (done marker, or a status at or past 'sent'): acked, not sent
+--   stale    an older copy of a job that has moved on (the record names a later carrier entry, or
+--            the job waits in the retry set), e.g. re-read after the group was re-created from 0: acked
+--   busy     another handling holds the lease (its call may still be in flight): left pending
+--   expired  the code expired before it could be sent: acked, status 'expired' (only from a status
+--            before 'sent'; a final status never moves)
+--   exhausted  SEND_MAX_ATTEMPTS provider calls were already made or assumed: the caller dead-letters
+--   ok       leased: the caller may call the provider at most (max attempts - base) times
+-- Attempts: base = max(the entry's attempts, the record's attempts). Every lease records base + 1
+-- on the record at once, so a round that dies with its process (no completion ever written) still
+-- counts as one call, and a job that keeps crashing its senders is dead-lettered in the end.
+-- KEYS[1] stream; then per entry i: KEYS[2i] lease, KEYS[2i+1] request (status hash)
+-- ARGV[1] group   ARGV[2] now (ms)   ARGV[3] lease ms   ARGV[4] max attempts
+-- then per entry i (from ARGV[5], 4 each): entry id, token (unique per handling), entry attempts, expiresAt
+-- returns a flat list, per entry: code, base   (code: 1 ok, 2 done, 3 stale, 4 busy, 5 expired, 6 exhausted)
 local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
   failed = 3, delivered = 3, undelivered = 3,
   verified = 4, burnt = 4, superseded = 4, expired = 4 }
-local held = redis.call('GET', KEYS[1])
-if held == 'done' then return 'done' end
-local status = redis.call('HGET', KEYS[2], 'status')
-if status and (RANK[status] or 0) >= 2 then return 'done' end
-if held and held ~= ARGV[1] then return 'busy' end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if status then
-  redis.call('HSET', KEYS[2], 'status', 'sending', 'attempts', ARGV[4], 'sendingAt', ARGV[3], 'updatedAt', ARGV[3])
+local group, now, leaseMs, maxAttempts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+
+-- stream ids "ms-seq": is a older than b?
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return false end
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am < bm end
+  return tonumber(as) < tonumber(bs)
 end
-return 'ok'
+
+local out, ack = {}, {}
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local lease, request = KEYS[2 * i], KEYS[2 * i + 1]
+  local a = 4 + (i - 1) * 4
+  local id, token, entryAttempts, expiresAt = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local code, base = 0, entryAttempts
+  local held = redis.call('GET', lease)
+  local rec = redis.call('HMGET', request, 'status', 'attempts', 'entryId')
+  local status, recAttempts, carrier = rec[1], tonumber(rec[2]), rec[3]
+  if held == 'done' or (status and (RANK[status] or 0) >= 2) then
+    code = 2
+  elseif carrier and carrier ~= id and (carrier == 'retry' or older(id, carrier)) then
+    code = 3
+  elseif held then
+    code = 4
+  elseif now >= expiresAt then
+    code = 5
+    if status then
+      redis.call('HSET', request, 'status', 'expired', 'expiredAt', now, 'updatedAt', now)
+    end
+  else
+    if recAttempts and recAttempts > base then base = recAttempts end
+    if base >= maxAttempts then
+      code = 6
+    else
+      code = 1
+      redis.call('SET', lease, token, 'PX', leaseMs)
+      if status then
+        redis.call('HSET', request, 'status', 'sending', 'attempts', base + 1, 'sendingAt', now, 'updatedAt', now, 'entryId', id)
+      end
+    end
+  end
+  if code == 2 or code == 3 or code == 5 then ack[#ack + 1] = id end
+  out[#out + 1] = code
+  out[#out + 1] = base
+end
+if #ack > 0 then redis.call('XACK', KEYS[1], group, unpack(ack)) end
+return out

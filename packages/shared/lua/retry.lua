@@ -1,24 +1,53 @@
 -- retry.lua: hand a transiently failed job to the retry set, atomically with its ack, so the
 -- retry survives this process and is neither lost (ack without ZADD) nor doubled (ZADD without ack).
+-- Whose job is it? The handling whose lease token still holds it. When the lease lapsed
+-- meanwhile, the job is scheduled only if nobody moved it on: the entry was still pending
+-- (XACK 1), or it left the pending list without a trace (its consumer deleted, the group
+-- re-created: XACK 0) while the record still names this entry and no end. So an XACK of 0
+-- never silently drops the work.
+-- After a call that TIMED OUT (ARGV[7] = '1') the message may still reach the phone: the lease
+-- is kept until it expires and the retry is due no earlier than the lease's end.
 -- KEYS[1] stream   KEYS[2] retries (zset: score = due ms, member = job fields as JSON)
 -- KEYS[3] request (status hash)   KEYS[4] lease
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] due (ms)   ARGV[5] member
--- ARGV[6] lease token (the lease is released only when it is still ours)
--- ARGV[7] per-number results JSON to merge ('' = none)   ARGV[8..] field, value pairs for the record
--- returns 1 when the job was scheduled, 0 when the entry had already been acked by someone else
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
-if redis.call('GET', KEYS[4]) == ARGV[6] then redis.call('DEL', KEYS[4]) end
+-- ARGV[6] lease token of this handling   ARGV[7] '1' keep the lease (a call timed out), else '0'
+-- ARGV[8] per-number results JSON to merge ('' = none)   ARGV[9..] field, value pairs for the record
+-- returns the due time (ms) when scheduled; 0 when the job is not this handling's to schedule
+local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
+  failed = 3, delivered = 3, undelivered = 3,
+  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+local group, id, now, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
+local held = redis.call('GET', KEYS[4])
+if held ~= token then
+  if held == 'done' then redis.call('XACK', KEYS[1], group, id) return 0 end
+  -- another handling holds the lease: the job is theirs; the entry stays pending for them
+  if held then return 0 end
+  if redis.call('XACK', KEYS[1], group, id) == 0 then
+    local rec = redis.call('HMGET', KEYS[3], 'status', 'entryId')
+    if (rec[1] and (RANK[rec[1]] or 0) >= 2) or (rec[2] and rec[2] ~= id) then return 0 end
+  end
+else
+  redis.call('XACK', KEYS[1], group, id)
+end
+local due = tonumber(ARGV[4])
+if held == token then
+  if ARGV[7] == '1' then
+    local left = redis.call('PTTL', KEYS[4])
+    if left > 0 and now + left > due then due = now + left end
+  else
+    redis.call('DEL', KEYS[4])
+  end
+end
+redis.call('ZADD', KEYS[2], due, ARGV[5])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   local current = redis.call('HGET', KEYS[3], 'status')
-  if current == 'queued' or current == 'sending' or current == 'retrying' then
-    redis.call('HSET', KEYS[3], 'status', 'retrying')
-  end
-  redis.call('HSET', KEYS[3], 'retryingAt', ARGV[3], 'updatedAt', ARGV[3])
-  if #ARGV > 7 then redis.call('HSET', KEYS[3], unpack(ARGV, 8)) end
-  if ARGV[7] ~= '' then
+  if (RANK[current] or 0) < 2 then redis.call('HSET', KEYS[3], 'status', 'retrying') end
+  -- the job now waits in the retry set: any copy still in the stream is stale (lease.lua)
+  redis.call('HSET', KEYS[3], 'retryingAt', now, 'updatedAt', now, 'retryAt', due, 'entryId', 'retry')
+  if #ARGV > 8 then redis.call('HSET', KEYS[3], unpack(ARGV, 9)) end
+  if ARGV[8] ~= '' then
     local merged = cjson.decode(redis.call('HGET', KEYS[3], 'results') or '{}')
-    for mobile, r in pairs(cjson.decode(ARGV[7])) do merged[mobile] = r end
+    for mobile, r in pairs(cjson.decode(ARGV[8])) do merged[mobile] = r end
     local sent, failed = 0, 0
     for _, r in pairs(merged) do
       if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
@@ -26,4 +55,4 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
     redis.call('HSET', KEYS[3], 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
   end
 end
-return 1
+return due

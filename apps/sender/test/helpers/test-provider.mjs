@@ -5,7 +5,10 @@
 import { Redis } from 'ioredis'
 
 export const TEST_KEYS = {
-  /** hash mobile -> behaviour: ok | transient | transient:N | permanent | carrier:MS | stall | slow:MS */
+  /**
+   * hash mobile -> behaviour: ok | transient | transient:N (the first N calls) | permanent | carrier:MS
+   * | stall | stall:N (the first N calls stall until aborted) | slow:MS | slowfail:MS (transient after MS)
+   */
   behaviour: 'test:behaviour',
   /** list of JSON {requestId, mobile, pid, t} per accepted message */
   deliveries: 'test:deliveries',
@@ -31,12 +34,12 @@ export function makeTestProvider({ redis, name = 'test', latencyMs = 0, transien
     const b = behaviour ?? 'ok'
     if (latencyMs > 0) await sleep(latencyMs, signal)
     let outcome
-    if (b === 'stall') {
+    if (b === 'stall' || (b.startsWith('stall:') && n <= Number(b.slice(6)))) {
       await sleep(3_600_000, signal)
-    } else if (b.startsWith('slow:')) {
-      await sleep(Number(b.slice(5)), signal)
+    } else if (b.startsWith('slow:') || b.startsWith('slowfail:')) {
+      await sleep(Number(b.slice(b.indexOf(':') + 1)), signal)
     }
-    if (b === 'transient' || (b.startsWith('transient:') && n <= Number(b.slice(10)))) outcome = { kind: 'transient', error: 'test: provider busy' }
+    if (b === 'transient' || b.startsWith('slowfail:') || (b.startsWith('transient:') && n <= Number(b.slice(10)))) outcome = { kind: 'transient', error: 'test: provider busy' }
     else if (b === 'permanent') outcome = { kind: 'permanent', error: 'test: invalid number' }
     else if (b.startsWith('carrier:')) outcome = { kind: 'carrier_limit', error: 'test: carrier frequency limit', blockedUntil: Date.now() + Number(b.slice(8)) }
     else if (transientRate > 0 && n <= 3 && Math.random() < transientRate) outcome = { kind: 'transient', error: 'test: random transient' }

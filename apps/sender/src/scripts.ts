@@ -1,0 +1,46 @@
+import { defineScripts, type RedisClient } from '@sms-verify/shared'
+import type { Result } from 'ioredis'
+
+/**
+ * The sender's Lua scripts (packages/shared/lua/*.lua; each file's header
+ * lists its KEYS, ARGV and reply), registered on the sender's connections.
+ * lease and finish take a batch of jobs of one partition, so their key count
+ * varies and the caller passes it first; every key of one call carries the
+ * same partition hash tag, so in cluster mode the call lands on one slot.
+ */
+export const SENDER_SCRIPTS = {
+  senderLease: { file: 'lease' },
+  senderFinish: { file: 'finish' },
+  senderRetry: { file: 'retry', numberOfKeys: 4 },
+  senderDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
+  senderPromote: { file: 'promote', numberOfKeys: 2 },
+  senderTrim: { file: 'trim', numberOfKeys: 1 },
+  senderForgetConsumers: { file: 'forget-consumers', numberOfKeys: 1 },
+} as const
+
+type Arg = string | number
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    senderLease(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number[], Context>
+    senderFinish(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number, Context>
+    senderRetry(stream: string, retries: string, request: string, lease: string, group: string, id: string, now: number, due: number,
+      member: string, token: string, keepLease: '0' | '1', results: string, ...fields: Arg[]): Result<number, Context>
+    senderDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,
+      now: number, maxlen: number, token: string, blockMs: number, reason: string, error: string, attempts: number, results: string,
+      ...fields: Arg[]): Result<number, Context>
+    senderPromote(retries: string, stream: string, now: number, limit: number, requestPrefix: string): Result<number, Context>
+    senderTrim(stream: string, group: string): Result<number, Context>
+    senderForgetConsumers(stream: string, group: string, minIdleMs: number, self: string): Result<string[], Context>
+  }
+}
+
+const defined = new WeakSet<object>()
+
+/** Registers the scripts once per client (defineCommand is local: no I/O). */
+export function defineSenderScripts(client: RedisClient): RedisClient {
+  if (!defined.has(client)) {
+    defineScripts(client, SENDER_SCRIPTS)
+    defined.add(client)
+  }
+  return client
+}
