@@ -1,8 +1,9 @@
 import { GROUP, partition } from '@sms-verify/shared'
-import { startRedis, waitFor, type RunningProcess } from '@sms-verify/testing'
+import { freePort, startFakeTencent, startRedis, waitFor, type RunningProcess } from '@sms-verify/testing'
 import t from 'tap'
 import { enqueueCode, mobileOf, statusOf } from './helpers/jobs.js'
 import { callsIn, deliveriesIn, startSender } from './helpers/processes.js'
+import { fakeProviderEnv } from './helpers/provider-sender.js'
 import { TEST_KEYS } from './helpers/test-provider.mjs'
 
 // Real sender processes (apps/sender/dist/main.js, built by `pnpm test`) against a real redis-server.
@@ -102,29 +103,36 @@ t.test('40% transient failures: all delivered, none twice, attempts recorded, ba
   t.equal(await pending(), 0)
 })
 
-t.test('SIGKILL of a sender holding in-flight jobs: a surviving replica delivers them after the claim idle time', async (t) => {
+t.test('SIGKILL of a sender holding in-flight jobs: the survivor delivers each exactly once, not before the lease and claim idle allow', async (t) => {
   const env = { SENDER_CLAIM_IDLE_MS: 300, PROVIDER_TIMEOUT_MS: 2000 }
+  // the lease of one round: PROVIDER_TIMEOUT_MS x providers (1) + a margin of min(2000, max(200, PROVIDER_TIMEOUT_MS))
+  const leaseMs = 2000 + 2000
   const doomed = await spawn(env)
   const mobiles = Array.from({ length: 20 }, (_, i) => mobileOf(20_000 + i))
   for (const m of mobiles) await redis.hset(TEST_KEYS.behaviour, m, 'stall')
   const ids = await Promise.all(mobiles.map((m) => enqueueCode(redis, m)))
   await waitFor(async () => (await Promise.all(ids.map((id) => statusOf(redis, id)))).every((s) => s.status === 'sending'), { what: 'all 20 in flight' })
+  const leasedAt = new Map(await Promise.all(ids.map(async (id) => [id, Number((await statusOf(redis, id)).sendingAt)] as const)))
   await redis.del(TEST_KEYS.behaviour) // the provider works again, for whoever tries next
   doomed.child.kill('SIGKILL')
   await doomed.exited
   running.splice(running.indexOf(doomed), 1)
-  const killedAt = Date.now()
   const survivor = await spawn(env)
   await waitFor(async () => (await redis.llen(TEST_KEYS.deliveries)) >= 20, { timeout: 20_000, what: '20 deliveries by the survivor' })
-  const tookMs = Date.now() - killedAt
-  const deliveries = await deliveriesIn(redis)
-  t.equal(deliveries.length, 20)
-  t.equal(new Set(deliveries.map((d) => d.requestId)).size, 20, 'none lost, none twice')
-  t.ok(deliveries.every((d) => d.pid === survivor.child.pid), 'delivered by the survivor')
-  t.ok(tookMs >= 300, `taken over after the claim idle time and the lease (${tookMs} ms)`)
-  t.ok(survivor.lines.some((l) => l.msg === 'took over stale pending entries'))
   await waitFor(async () => (await pending()) === 0, { what: 'an empty pending list' })
-  for (const id of ids) t.equal((await statusOf(redis, id)).status, 'sent')
+  const deliveries = await deliveriesIn(redis)
+  t.equal(deliveries.length, 20, 'no more than 20 deliveries')
+  for (const id of ids) {
+    const mine = deliveries.filter((d) => d.requestId === id)
+    t.equal(mine.length, 1, `${id} delivered exactly once`)
+    t.equal(mine[0]?.pid, survivor.child.pid, 'by the survivor')
+    // Not while the dead sender's call could still be in flight: the lease must have run out first.
+    t.ok(mine[0]!.t >= leasedAt.get(id)! + leaseMs - 50, `${id} re-sent ${mine[0]!.t - leasedAt.get(id)!} ms after the first lease (lease ${leaseMs} ms)`)
+    t.equal((await statusOf(redis, id)).status, 'sent')
+  }
+  const calls = await callsIn(redis)
+  t.equal(calls.filter((c) => c.pid === survivor.child.pid).length, 20, 'the survivor called the provider once per job')
+  t.ok(survivor.lines.some((l) => l.msg === 'took over stale pending entries'))
 })
 
 t.test('SIGTERM with work in flight: exit 0, the in-flight calls complete, nothing lost', async (t) => {
@@ -140,6 +148,62 @@ t.test('SIGTERM with work in flight: exit 0, the in-flight calls complete, nothi
   for (const id of ids) t.equal((await statusOf(redis, id)).status, 'sent')
   t.equal(await pending(), 0, 'nothing left pending')
   t.ok(sender.lines.some((l) => l.msg === 'sender exited'))
+})
+
+t.test('SIGTERM with a stalled call: exit 0 within SHUTDOWN_TIMEOUT_MS of the signal, its lease left to expire', async (t) => {
+  const sender = await spawn({ SHUTDOWN_TIMEOUT_MS: 1500, PROVIDER_TIMEOUT_MS: 20_000, SENDER_BLOCK_MS: 1000 })
+  await redis.hset(TEST_KEYS.behaviour, mobileOf(31_000), 'stall')
+  const id = await enqueueCode(redis, mobileOf(31_000))
+  await waitFor(async () => (await statusOf(redis, id)).status === 'sending', { what: 'the stalled call' })
+  running.splice(running.indexOf(sender), 1)
+  const at = Date.now()
+  t.equal(await sender.kill('SIGTERM'), 0, 'exit 0')
+  const took = Date.now() - at
+  t.ok(took >= 1400 && took < 2300, `exited ${took} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS 1500)`)
+  t.equal((await statusOf(redis, id)).status, 'sending', 'not handed back: the call may still reach the phone')
+  t.ok(sender.lines.some((l) => typeof l.msg === 'string' && l.msg.includes('shutdown deadline with sends in flight')))
+})
+
+t.test('/healthz and /metrics on METRICS_PORT: sends counted, stream gauges present', async (t) => {
+  const port = await freePort()
+  await spawn({ METRICS_PORT: port })
+  const ids = await enqueueMany(5, 60_000)
+  await waitFor(async () => (await redis.llen(TEST_KEYS.deliveries)) === 5, { what: '5 deliveries' })
+  await waitFor(async () => (await pending()) === 0)
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`)
+  t.equal(health.status, 200)
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  t.equal(res.status, 200)
+  t.match(res.headers.get('content-type'), /text\/plain/)
+  const text = await res.text()
+  t.match(text, /sms_sends_total\{provider="test",outcome="accepted"\} 5/)
+  t.match(text, /sms_enqueue_to_accepted_seconds_count 5/)
+  t.match(text, /sms_stream_length\{partition="0"\} \d+/)
+  t.match(text, /sms_stream_pending\{partition="0"\} 0/)
+  t.match(text, /sms_stream_lag\{partition="0"\} 0/)
+  t.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404)
+  for (const id of ids) t.equal((await statusOf(redis, id)).status, 'sent')
+})
+
+t.test('SENDER_RECEIPT_POLL_SECONDS with Tencent: the sender pulls receipts, counts them and times enqueue-to-delivered', async (t) => {
+  const fake = await startFakeTencent()
+  t.teardown(() => fake.stop())
+  const port = await freePort()
+  const sender = await spawn({
+    SENDER_TEST_PROVIDER_MODULE: '', SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }),
+    SENDER_RECEIPT_POLL_SECONDS: 1, METRICS_PORT: port,
+  })
+  t.ok(await sender.waitForLine((l) => l.msg === 'receipt poller started'))
+  const id = await enqueueCode(redis, '+8613812345678')
+  await waitFor(async () => (await statusOf(redis, id)).status === 'sent', { what: 'sent through the fake Tencent' })
+  const serial = fake.accepted[0]!.serialNo
+  fake.receipts.push({ SerialNo: serial, PhoneNumber: '+8613812345678', ReportStatus: 'SUCCESS', Description: 'ok', UserReceiveTime: Math.floor(Date.now() / 1000) + 2 })
+  await waitFor(async () => (await statusOf(redis, id)).status === 'delivered', { timeout: 5000, what: 'the pulled receipt applied' })
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  t.match(text, /sms_receipts_total\{provider="tencent",status="delivered",result="applied"\} 1/)
+  t.match(text, /sms_enqueue_to_delivered_seconds_count 1/)
+  running.splice(running.indexOf(sender), 1)
+  t.equal(await sender.kill('SIGTERM'), 0, 'poller closed, exit 0')
 })
 
 t.test('Redis restarted empty under a running sender: it recreates the group and drains new jobs', async (t) => {
