@@ -1,5 +1,6 @@
-import { GROUP, createRedis, keys, partition, sealKeyFrom, type Config } from '@sms-verify/shared'
-import { startRedis, waitFor } from '@sms-verify/testing'
+import { GROUP, createRedis, keys, partition, partitionIndexOf, sealKeyFrom, type Config } from '@sms-verify/shared'
+import { startRedis, startRedisCluster, waitFor } from '@sms-verify/testing'
+import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import t from 'tap'
 import { SenderMetrics } from '../src/metrics.js'
@@ -474,3 +475,36 @@ t.test('12. stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
   })
 })
 
+
+t.test('6. cluster: every partition has its own blocking read, so a job on any of 16 partitions is picked up at once', async (t) => {
+  const cluster = await startRedisCluster()
+  t.teardown(() => cluster.stop())
+  const config = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds, SENDER_BLOCK_MS: 1000 })
+  const redis = createRedis(config)
+  const sender = new Sender({ config, redis, provider: makeTestProvider({ redis: plain }), logger })
+  try {
+    await sender.start()
+    const masters = await cluster.masters()
+    const blocked = async () => {
+      let n = 0
+      for (const port of masters) n += Number(/blocked_clients:(\d+)/.exec(await cluster.client(port).info('clients'))?.[1] ?? 0)
+      return n
+    }
+    await waitFor(async () => (await blocked()) === 16, { what: '16 blocked reads, one per partition' })
+    const latencies: number[] = []
+    for (let p = 0; p < 16; p++) {
+      let i = 0
+      while (partitionIndexOf(mobileOf(7000 + i), 16) !== p) i++
+      // let every blocking read settle into its BLOCK first
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      const at = Date.now()
+      await enqueueCode(redis as Redis, mobileOf(7000 + i), { partitions: 16 })
+      await waitFor(async () => (await plain.llen(TEST_KEYS.deliveries)) === p + 1, { timeout: 10_000, interval: 5, what: `partition ${p}'s job` })
+      latencies.push(Date.now() - at)
+    }
+    t.ok(Math.max(...latencies) < 400, `pick-up latency per partition (SENDER_BLOCK_MS 1000): ${latencies.join(', ')} ms`)
+  } finally {
+    await sender.close()
+    redis.disconnect()
+  }
+})
