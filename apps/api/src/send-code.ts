@@ -93,7 +93,7 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       now, requestId, mobile, purpose, codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
       config.RESEND_INTERVAL_SECONDS * 1000, config.SMS_DAILY_LIMIT_PER_MOBILE, codeTtlMs + config.STATUS_TTL_SECONDS * 1000,
       idem === undefined ? '' : fingerprint(mobile, purpose), IDEMPOTENCY_TTL_MS, testCode === undefined ? '0' : '1',
-      config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, ...job,
+      config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, config.RATE_LIMIT_PER_MINUTE, MINUTE_MS, ...job,
     ]
 
     const durable = config.REDIS_WAIT_REPLICAS > 0 && testCode === undefined
@@ -101,7 +101,7 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       const call = (c: RedisClient | ReturnType<RedisClient['pipeline']>) => ctx.cluster
         // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
         ? c.smsSendSharded(...slotKeys, ...argv)
-        : c.smsSend(9, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, ...argv)
+        : c.smsSend(10, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, globalKeys.requestCounter(input.ip), ...argv)
       if (!durable) return call(redis) as Promise<Reply>
       // WAIT counts the writes of its own connection, so it goes in one pipeline right behind the
       // script: same connection, same master (a pipeline in a cluster goes to its slot's node),
@@ -124,8 +124,9 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
     if (!ctx.cluster) {
       reply = await runScript()
     } else {
-      // Cluster: the per-IP and budget windows live on other slots, so they cannot join send.lua.
-      // Order: (1) reserve a place in both windows in parallel (member = request id);
+      // Cluster: the per-IP and budget windows and the general per-IP request counter live on other
+      // slots, so they cannot join send.lua.
+      // Order: (1) count the request and reserve a place in both windows, in parallel (member = request id);
       // (2) if either refuses, ZREM the place the other took and answer the refusal;
       // (3) run send.lua on the mobile's slot; (4) if it answers a refusal, ZREM both places.
       // An error in (3) refunds nothing: the script may have run, so the place stays taken.
@@ -133,12 +134,15 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       // is towards refusing a send, never towards sending more than the limits allow.
       const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.ip), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
       if (budget > 0 && testCode === undefined) windows.push([globalKeys.budget, MINUTE_MS, budget, 'budget_exhausted'])
-      const taken = await Promise.all(windows.map(([key, ms, limit]) => redis.smsWindow(key, now, ms, limit, requestId)))
+      const [counted, ...taken] = await Promise.all([
+        redis.smsCount(globalKeys.requestCounter(input.ip), config.RATE_LIMIT_PER_MINUTE, MINUTE_MS),
+        ...windows.map(([key, ms, limit]) => redis.smsWindow(key, now, ms, limit, requestId)),
+      ])
       const refund = () => Promise.all(windows.filter((_, i) => taken[i]![0] === 1).map(([key]) => redis.zrem(key, requestId)))
       const refused = taken.findIndex((r) => r[0] !== 1)
-      if (refused !== -1) {
+      if (counted[0] !== 1 || refused !== -1) {
         await refund()
-        reply = [windows[refused]![3], taken[refused]![1]!]
+        reply = counted[0] !== 1 ? ['rate_limited', counted[1]!] : [windows[refused]![3], taken[refused]![1]!]
         // A repeat of an accepted request must get its first answer, not this window's refusal.
         // The stored answer lives on the mobile's slot: one more round trip, only on this path.
         if (idem !== undefined) reply = storedAnswer(await redis.get(k.idempotency(idem)), fingerprint(mobile, purpose)) ?? reply

@@ -8,7 +8,7 @@ import { freshMobile, getStatus, sendCode, verifyCode } from './helpers/app.js'
 t.test('cluster mode: send, race, per-IP limit with refunds, verify, status', async (t) => {
   const cluster = await startRedisCluster()
   t.teardown(() => cluster.stop())
-  const config = loadConfig(configSchema, { REDIS_CLUSTER_NODES: cluster.seeds, LOG_LEVEL: 'silent', SEND_LIMIT_PER_IP_PER_HOUR: '3' })
+  const config = loadConfig(configSchema, { REDIS_CLUSTER_NODES: cluster.seeds, LOG_LEVEL: 'silent', SEND_LIMIT_PER_IP_PER_HOUR: '3', RATE_LIMIT_PER_MINUTE: '9' })
   const redis = createRedis(config, { ...FAIL_FAST, commandTimeout: 2000 })
   redis.on('error', () => undefined)
   const app = await buildApp(config, { redis, pepper: randomBytes(32) })
@@ -38,6 +38,14 @@ t.test('cluster mode: send, race, per-IP limit with refunds, verify, status', as
   const limited = await sendCode(app, { mobile: freshMobile(), purpose: 'register' }, {}, '192.0.2.10')
   t.equal(limited.statusCode, 429)
   t.equal(limited.json().error, 'rate_limited')
+
+  // the general per-IP request limit, counted on its own slot next to the windows
+  const burst = '203.0.113.9'
+  for (let i = 0; i < 8; i++) t.equal((await app.inject({ method: 'GET', url: `/v1/sms-codes/requests/${requestId}`, remoteAddress: burst })).statusCode, 200)
+  t.equal((await sendCode(app, { mobile: freshMobile(), purpose: 'register' }, {}, burst)).statusCode, 202, 'the ninth request of the minute')
+  const tenth = await sendCode(app, { mobile: freshMobile(), purpose: 'register' }, {}, burst)
+  t.equal(tenth.json().error, 'rate_limited', 'the tenth is over RATE_LIMIT_PER_MINUTE=9, counted across routes')
+  t.ok(tenth.json().retryAfter <= 60, 'by the per-minute request limit, not the hourly send window')
 
   const verified = await verifyCode(app, { mobile, purpose: 'register', code: job!.code })
   t.equal(verified.statusCode, 200)

@@ -158,6 +158,22 @@ t.test('general per-IP rate limit answers 429 rate_limited with Retry-After', as
   t.equal((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '198.51.100.1' })).statusCode, 200, 'probes are not limited')
 })
 
+t.test('the send routes count against the same per-IP limit inside their script', async (t) => {
+  const server2 = await startTestRedis(t)
+  const { app } = await makeApp(t, server2, { RATE_LIMIT_PER_MINUTE: '3' })
+  const ip = '198.51.100.7'
+  t.equal((await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-AAAAAAAAAAAAAAAA', remoteAddress: ip })).statusCode, 404)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/sms-codes', payload: { mobile: freshMobile(), purpose: 'register' }, remoteAddress: ip })).statusCode, 202)
+  t.equal((await app.inject({ method: 'GET', url: `/sms_codes/${freshMobile()}/`, remoteAddress: ip })).statusCode, 200)
+  const limited = await app.inject({ method: 'POST', url: '/v1/sms-codes', payload: { mobile: freshMobile(), purpose: 'register' }, remoteAddress: ip })
+  t.equal(limited.statusCode, 429, 'the fourth request of the minute, whichever route')
+  t.equal(limited.json().error, 'rate_limited')
+  t.ok(limited.json().retryAfter >= 1 && limited.json().retryAfter <= 60)
+  t.equal(limited.headers['retry-after'], String(limited.json().retryAfter))
+  t.equal((await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-AAAAAAAAAAAAAAAA', remoteAddress: ip })).statusCode, 429, 'and the plugin sees the send routes\' count')
+  t.equal(await server2.client().xlen('sms:jobs'), 2, 'the limited send queued nothing')
+})
+
 t.test('TRUST_PROXY takes the client IP from X-Forwarded-For', async (t) => {
   const server2 = await startTestRedis(t)
   const { app } = await makeApp(t, server2, { TRUST_PROXY: '127.0.0.1', SEND_LIMIT_PER_IP_PER_HOUR: '1' })

@@ -6,8 +6,9 @@
 -- KEYS[5] request       (status hash of the new request)
 -- KEYS[6] stream        (sms:jobs or sms:jobs:{p})
 -- KEYS[7] idempotency   (stored answer; untouched when ARGV[10] is '')
--- KEYS[8] ip sends      (zset, last hour)    } standalone only: in cluster mode these live on
--- KEYS[9] budget        (zset, last minute)  } other slots and are reserved by window.lua first
+-- KEYS[8] ip sends      (zset, last hour)                   } standalone only: in cluster mode
+-- KEYS[9] budget        (zset, last minute)                 } these live on other slots and are
+-- KEYS[10] ip requests  (the general per-IP limit's counter)} taken by window.lua / count.lua first
 -- ARGV[1]  now (ms)            ARGV[2]  request id        ARGV[3] mobile (E.164)
 -- ARGV[4]  purpose             ARGV[5]  code HMAC         ARGV[6] code TTL (ms)
 -- ARGV[7]  resend interval ms  ARGV[8]  daily limit       ARGV[9] status record TTL (ms)
@@ -16,7 +17,8 @@
 -- ARGV[13] stream hard cap (refuse rather than trim unsent jobs)
 -- ARGV[14] request key prefix (same slot; the superseded request's id is only known here)
 -- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
--- ARGV[17..] job fields for XADD
+-- ARGV[17] general requests per IP per window   ARGV[18] that window (ms)
+-- ARGV[19..] job fields for XADD
 -- returns {'ok', requestId, expiresAtMs, resendAtMs}
 --       | {refusal, retryAfterMs}  refusal: too_frequent, daily_limit, carrier_limit, rate_limited,
 --                                  budget_exhausted, backlog_full
@@ -41,6 +43,21 @@ local function windowFull(key, windowMs, limit)
   if redis.call('ZCARD', key) < limit then return nil end
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) + windowMs - now)
+end
+
+-- The general per-IP limit counts every request that gets this far, as @fastify/rate-limit
+-- does on the other routes (same key, same fixed window), so the send route needs no second trip.
+if #KEYS >= 10 then
+  local requests = redis.call('INCR', KEYS[10])
+  if requests == 1 then redis.call('PEXPIRE', KEYS[10], ARGV[18]) end
+  if requests > tonumber(ARGV[17]) then
+    local ttl = redis.call('PTTL', KEYS[10])
+    if ttl < 0 then
+      redis.call('PEXPIRE', KEYS[10], ARGV[18])
+      ttl = tonumber(ARGV[18])
+    end
+    return { 'rate_limited', ttl }
+  end
 end
 
 if fingerprint ~= '' then
@@ -114,7 +131,7 @@ if test then
 else
   redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
     'status', 'queued', 'attempts', 0, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 17))
+  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 19))
 end
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 return answer({ 'ok', id, expiresAt, resendAt })

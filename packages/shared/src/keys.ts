@@ -75,6 +75,8 @@ export const globalKeys = {
   budget: 'sms:budget',
   /** @fastify/rate-limit's per-IP request counters */
   rateLimitPrefix: 'sms:ratelimit:',
+  /** the same counter, for the send routes, which count it inside their own script (one round trip) */
+  requestCounter: (ip: string) => `sms:ratelimit:${ip}`,
   /** sender heartbeats: consumer name → last seen (ms) */
   senders: 'sms:senders',
 } as const

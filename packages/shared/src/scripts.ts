@@ -14,6 +14,7 @@ export const SCRIPTS = {
   /** send.lua with the 7 per-mobile keys only: Redis Cluster, where a fixed key count lets ioredis route by KEYS[1] */
   smsSendSharded: { file: 'send', numberOfKeys: 7 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
+  smsCount: { file: 'count', numberOfKeys: 1 },
   smsVerify: { file: 'verify', numberOfKeys: 2 },
   smsStatus: { file: 'status', numberOfKeys: 1 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
@@ -32,6 +33,7 @@ declare module 'ioredis' {
     smsSend(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     smsSendSharded(...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
+    smsCount(key: string, limit: number, windowMs: number): Result<number[], Context>
     smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
     smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>
     smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>

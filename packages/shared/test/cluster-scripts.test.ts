@@ -17,7 +17,7 @@ t.test('send.lua runs on one slot per mobile in a real cluster, partitions sprea
     const id = `${p.index}-${m.slice(-16).padStart(16, 'x')}`
     const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'login', code: '123456', createdAt: now, expiresAt: now + 300000, attempts: 0 })
     return redis.smsSendSharded(k.cooldown(m, 'login'), k.code(m, 'login'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'),
-      now, id, m, 'login', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, ...job)
+      now, id, m, 'login', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, 300, 60000, ...job)
   }))
   t.ok(replies.every((r) => r[0] === 'ok'), 'every send accepted')
   const streams = new Set(mobiles.map((m) => partition(partitionIndexOf(m, count), count, true).stream))

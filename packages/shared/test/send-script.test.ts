@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startRedis } from '@sms-verify/testing'
-import { createRedis, keys, partition, encodeJob, type E164 } from '../src/index.js'
+import { createRedis, globalKeys, keys, partition, encodeJob, type E164 } from '../src/index.js'
 
 t.test('send.lua refuses a second send inside the interval and queues exactly one job', async (t) => {
   const server = await startRedis()
@@ -12,12 +12,16 @@ t.test('send.lua refuses a second send inside the interval and queues exactly on
   const m = '+8613812345678' as E164
   const call = (id: string) => {
     const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'register', code: '123456', createdAt: 1, expiresAt: 2, attempts: 0 })
-    return redis.smsSend(9, k.cooldown(m, 'register'), k.code(m, 'register'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'), 'sms:ip:1.2.3.4:sends', 'sms:budget',
-      Date.now(), id, m, 'register', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, ...job)
+    return redis.smsSend(10, k.cooldown(m, 'register'), k.code(m, 'register'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'),
+      globalKeys.ipSends('1.2.3.4'), globalKeys.budget, globalKeys.requestCounter('1.2.3.4'),
+      Date.now(), id, m, 'register', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, 300, 60000, ...job)
   }
   const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => call(`0-id${i}`)))
   t.equal(replies.filter((r) => r[0] === 'ok').length, 1)
   t.equal(replies.filter((r) => r[0] === 'too_frequent').length, 49)
   const plain = server.client()
   t.equal(await plain.xlen('sms:jobs'), 1)
+  const [[, fields]] = await plain.xrange('sms:jobs', '-', '+') as [[string, string[]]]
+  t.equal(fields[fields.indexOf('requestId') + 1], replies.find((r) => r[0] === 'ok')![1], 'the entry carries the job fields')
+  t.equal(await plain.get(globalKeys.requestCounter('1.2.3.4')), '50', 'every request counted against the per-IP limit')
 })
