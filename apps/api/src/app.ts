@@ -73,7 +73,12 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(redisPlugin, { client: deps.redis })
   await app.register(metricsPlugin)
   // CORS first, so every later refusal (host, rate limit, 404, 413) carries its headers.
-  await app.register(cors, { origin: [...config.CORS_ORIGINS], credentials: true })
+  // Browsers hide every response header a script was not told about: Retry-After drives the page's countdown.
+  await app.register(cors, {
+    origin: [...config.CORS_ORIGINS],
+    credentials: true,
+    exposedHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+  })
   await app.register(hostCheckPlugin, { allowed: config.ALLOWED_HOSTS })
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis })
   await app.register(docsPlugin)

@@ -25,6 +25,7 @@ t.test('CORS headers on error answers and 404s', async (t) => {
     t.ok(res.statusCode >= 400, `${req.url} is an error`)
     t.equal(res.headers['access-control-allow-origin'], ALLOWED, req.url)
     t.equal(res.headers['access-control-allow-credentials'], 'true')
+    t.match(String(res.headers['access-control-expose-headers']), /Retry-After/, 'a page may read Retry-After')
     t.type(res.json().error, 'string')
   }
   const wrongHost = await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-AAAAAAAAAAAAAAAA', headers: { origin: ALLOWED, host: 'evil.example' } })

@@ -97,6 +97,17 @@ t.test('wrong tries are capped per number across resends', async (t) => {
   t.equal((await verifyCode(app, { mobile, purpose: 'login', code: c3 })).statusCode, 429, 'for every purpose of that number')
 })
 
+t.test('a try that burns the code and reaches the daily cap answers the longer wait', async (t) => {
+  const server2 = await startTestRedis(t)
+  const { app } = await makeApp(t, server2, { VERIFY_MAX_ATTEMPTS: '2', VERIFY_MAX_FAILURES_PER_DAY: '2' })
+  const mobile = freshMobile()
+  const code = await codeOf(server2, (await sendCode(app, { mobile, purpose: 'register' })).json().requestId)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: wrongCode(code) })).json().attemptsLeft, 1)
+  const burning = await verifyCode(app, { mobile, purpose: 'register', code: wrongCode(code) })
+  t.equal(burning.json().error, 'too_many_attempts')
+  t.ok(burning.json().retryAfter > 86_000, `the day's cap, not the code's ${300} s (got ${burning.json().retryAfter})`)
+})
+
 t.test('expiry: the code stops working and the record reads expired', async (t) => {
   const server2 = await startTestRedis(t)
   const { app } = await makeApp(t, server2, { CODE_TTL_SECONDS: '1' })

@@ -49,7 +49,8 @@ if tries >= maxTries then
   if redis.call('EXISTS', requestKey) == 1 then
     redis.call('HSET', requestKey, 'status', 'burnt', 'burntAt', now, 'updatedAt', now)
   end
-  return { 'too_many_attempts', math.max(1, redis.call('PTTL', KEYS[1])) }
+  -- the burning try may also be the number's last of the day: answer the longer of the two waits
+  return { 'too_many_attempts', math.max(1, redis.call('PTTL', KEYS[1]), dailyWait() or 0) }
 end
 wait = dailyWait()
 if wait then return { 'too_many_attempts', wait } end

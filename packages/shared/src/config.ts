@@ -92,6 +92,9 @@ export const configSchema = Type.Object({
 export type Config = StaticDecode<typeof configSchema>
 export type ConfigInput = Static<typeof configSchema>
 
+/** Variables whose values never appear in an error line (it goes to stderr and so to log collectors). */
+const SECRETS = new Set(['CODE_PEPPER', 'JOB_SEAL_KEY', 'ADMIN_TOKEN', 'CALLBACK_TOKEN', 'TENCENT_SECRET_ID', 'TENCENT_SECRET_KEY', 'RONGLIAN_AUTH_TOKEN'])
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
@@ -106,7 +109,8 @@ export function loadConfig<S extends TSchema>(schema: S, env: Record<string, str
   const input: Record<string, unknown> = Object.fromEntries(
     known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]))
   const withDefaults = Value.Default(schema, Value.Convert(schema, input))
-  const problems = [...Value.Errors(schema, withDefaults)].map((e) => `${e.path.slice(1)} ${e.message.toLowerCase()} (got ${JSON.stringify(input[e.path.slice(1)])})`)
+  const shown = (name: string) => (SECRETS.has(name) ? 'a value that is not shown' : JSON.stringify(input[name]))
+  const problems = [...Value.Errors(schema, withDefaults)].map((e) => `${e.path.slice(1)} ${e.message.toLowerCase()} (got ${shown(e.path.slice(1))})`)
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join('; ')}`)
   return Object.freeze(Value.Decode(schema, withDefaults) as StaticDecode<S>)
 }

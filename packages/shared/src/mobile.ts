@@ -36,8 +36,12 @@ export function maskMobile(mobile: string): string {
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`
 }
 
-/** Masks every run of 11+ digits (optionally with +) inside free text such as a URL. */
-export const maskMobilesIn = (text: string): string => text.replace(/\+?\d{11,15}/g, (m) => maskMobile(m))
+/**
+ * Masks every run of 11+ digits (optionally with +) inside free text such as a URL, and the
+ * secret path segment of the delivery-receipt routes.
+ */
+export const maskMobilesIn = (text: string): string =>
+  text.replace(/\+?\d{11,15}/g, (m) => maskMobile(m)).replace(/(\/callbacks\/[a-z]+\/)[^/?#]+/g, '$1[redacted]')
 
 /** Ronglian wants CN numbers as 11 national digits and others as `00` + digits. */
 export function ronglianNumber(mobile: E164): string {

@@ -37,6 +37,13 @@ t.test('every bad variable is named on one line', async (t) => {
   t.match(err.message, /SMS_PROVIDER/)
 })
 
+t.test('a bad secret is named but its value is never echoed', async (t) => {
+  const err = t.throws(() => loadConfig(configSchema, { ADMIN_TOKEN: 'short-secret', JOB_SEAL_KEY: 'not-base64-key' })) as Error
+  t.match(err.message, /ADMIN_TOKEN/)
+  t.match(err.message, /JOB_SEAL_KEY/)
+  t.notMatch(err.message, /short-secret|not-base64-key/)
+})
+
 t.test('an empty variable counts as unset', async (t) => {
   t.equal(loadConfig(configSchema, { PORT: '' }).PORT, 8000)
 })

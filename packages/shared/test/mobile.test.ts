@@ -21,6 +21,7 @@ t.test('masks like 138****5678', async (t) => {
   t.equal(maskMobile('+8613812345678'), '138****5678')
   t.equal(maskMobile('13812345678'), '138****5678')
   t.equal(maskMobilesIn('/sms_codes/13812345678/'), '/sms_codes/138****5678/')
+  t.equal(maskMobilesIn('/v1/callbacks/tencent/s3cret-token-value?x=1'), '/v1/callbacks/tencent/[redacted]?x=1', 'the receipt route\'s secret segment')
   t.equal(ronglianNumber('+8613812345678' as E164), '13812345678')
   t.equal(ronglianNumber('+447400123456' as E164), '00447400123456')
 })
