@@ -25,7 +25,8 @@ const schema = {
       createdAt: Millis,
       updatedAt: Millis,
       expiresAt: Type.Optional(Millis),
-      timestamps: Type.Record(Type.String(), Millis, { description: 'when each status was reached', examples: [{ queued: 1732512345678, sending: 1732512345690, sent: 1732512346012 }] }),
+      // the value schema has no `examples`: @fastify/swagger moves it under additionalProperties, where OpenAPI 3.0 forbids it
+      timestamps: Type.Record(Type.String(), Type.Integer({ description: 'epoch milliseconds' }), { description: 'when each status was reached', examples: [{ queued: 1732512345678, sending: 1732512345690, sent: 1732512346012 }] }),
     }),
     ...errorResponses(404, 503),
   },
