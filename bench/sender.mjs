@@ -24,7 +24,7 @@ function freePort() {
   })
 }
 
-async function startRedisServer() {
+export async function startRedisServer() {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'sms-bench-redis-'))
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
@@ -70,7 +70,7 @@ function provider(latencyMs) {
 }
 
 /** Drains `jobs` queued jobs through one Sender; jobs/s from start to the last ack. */
-async function drainSender(url, { jobs, concurrency, latencyMs }) {
+export async function drainSender(url, { jobs, concurrency, latencyMs }) {
   const config = loadConfig(configSchema, { REDIS_URL: url, SENDER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' })
   const redis = createRedis(config)
   await redis.flushall()
@@ -94,7 +94,7 @@ async function drainSender(url, { jobs, concurrency, latencyMs }) {
 }
 
 /** The same jobs through BullMQ at the same concurrency, with attempts and exponential backoff. */
-async function drainBullmq(port, { jobs, concurrency }) {
+export async function drainBullmq(port, { jobs, concurrency }) {
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null }
   const queue = new Queue('sms-bench', { connection })
   await queue.obliterate({ force: true }).catch(() => {})
@@ -127,11 +127,14 @@ async function drainBullmq(port, { jobs, concurrency }) {
   return { jobs, seconds, jobsPerSecond: jobs / seconds }
 }
 
-/** CPU of an idle sender process over `ms`, with 16 empty partitions, as a share of one core. */
-async function idleCpu(url, ms = 10_000) {
+/**
+ * CPU of an idle sender process over `ms`, with 16 empty partitions, as a share of one core.
+ * `redis`: { REDIS_URL } standalone or { REDIS_CLUSTER_NODES } for a cluster.
+ */
+export async function idleCpu(redis, ms = 10_000) {
   const child = spawn(process.execPath, [join(root, 'apps/sender/dist/main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH, REDIS_URL: url, STREAM_PARTITIONS: '16', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, ...redis, STREAM_PARTITIONS: '16', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   await new Promise((resolve, reject) => {
@@ -149,6 +152,22 @@ async function idleCpu(url, ms = 10_000) {
   return { seconds: ms / 1000, cpuShare: used / (ms / 1000) }
 }
 
+/** The same idle measurement against a real 6-node cluster (3 masters), 16 partitions spread over them. */
+async function idleCpuOnCluster() {
+  let startRedisCluster
+  try {
+    ({ startRedisCluster } = await import('../packages/testing/dist/index.js'))
+  } catch {
+    return null // packages/testing not built
+  }
+  const cluster = await startRedisCluster()
+  try {
+    return await idleCpu({ REDIS_CLUSTER_NODES: cluster.seeds })
+  } finally {
+    await cluster.stop()
+  }
+}
+
 export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, concurrency = 64, latencyMs = 20 } = {}) {
   const redis = await startRedisServer()
   try {
@@ -156,7 +175,8 @@ export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, conc
     const bullmq = await drainBullmq(redis.port, { jobs, concurrency })
     const latency = await drainSender(redis.url, { jobs: latencyJobs, concurrency, latencyMs })
     const bound = concurrency / (latencyMs / 1000)
-    const idle = await idleCpu(redis.url)
+    const idle = await idleCpu({ REDIS_URL: redis.url })
+    const idleCluster = await idleCpuOnCluster()
     return {
       jobs, concurrency,
       senderJobsPerSecond: Math.round(sender.jobsPerSecond),
@@ -168,6 +188,7 @@ export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, conc
       latencyShareOfBound: Number((latency.jobsPerSecond / bound).toFixed(3)),
       idlePartitions: 16,
       idleCpuShareOfCore: Number(idle.cpuShare.toFixed(4)),
+      idleCpuShareOfCoreCluster: idleCluster === null ? null : Number(idleCluster.cpuShare.toFixed(4)),
       targets: { ratioVsBullmq: 3, latencyShareOfBound: 0.9, idleCpuShareOfCore: 0.02 },
     }
   } finally {
@@ -184,6 +205,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     { figure: `sender, ${r.latencyMs} ms provider, ${r.latencyJobs} jobs`, value: `${r.latencyJobsPerSecond} jobs/s of ${r.latencyBound}`, target: '' },
     { figure: 'share of concurrency / latency bound', value: r.latencyShareOfBound, target: '>= 0.9' },
     { figure: 'idle sender, 16 empty partitions, CPU share of one core', value: `${(r.idleCpuShareOfCore * 100).toFixed(2)}%`, target: '< 2%' },
+    { figure: 'the same against a 3-master cluster', value: r.idleCpuShareOfCoreCluster === null ? 'n/a' : `${(r.idleCpuShareOfCoreCluster * 100).toFixed(2)}%`, target: '< 2%' },
   ])
   process.exit(0)
 }

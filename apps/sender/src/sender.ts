@@ -36,7 +36,7 @@ export interface SenderOptions {
 interface Entry { readonly p: Partition, readonly id: string, readonly fields: string[] | null, readonly key: string }
 /** An entry whose lease this handling holds. */
 interface Leased { readonly e: Entry, readonly job: Job, readonly token: string, readonly base: number }
-interface Accepted { readonly h: Leased, readonly outcome: Attributed & { kind: 'accepted' }, readonly attempts: number, readonly done: () => void }
+interface Accepted { readonly h: Leased, readonly outcome: Attributed & { kind: 'accepted' }, readonly attempts: number }
 /** Blocking reads: standalone one group naming every stream; cluster one per partition, each on its own connection. */
 interface ReadGroup {
   readonly partitions: Partition[]
@@ -94,8 +94,12 @@ export class Sender {
   /** read or claimed, not yet started; reclaimed ones go first */
   #reclaimed: Entry[] = []
   #fresh: Entry[] = []
-  /** entries in the window: leasing, calling a provider, or writing their completion */
+  /** entries in the window: leasing, calling a provider, or writing a retry or dead letter */
   #active = 0
+  /** accepted by a provider, completion (finish.lua) not yet written: out of the window, still held */
+  #unfinished = 0
+  /** the most one read takes, so reading, leasing and finishing of successive batches overlap */
+  readonly #readBatch: number
   /** every entry this process holds (buffered or active), so a claim never hands it out twice */
   readonly #holding = new Set<string>()
   readonly #finishing = new Map<number, { items: Accepted[], flushing: boolean }>()
@@ -126,13 +130,14 @@ export class Sender {
     const margin = Math.min(2000, Math.max(200, this.#c.PROVIDER_TIMEOUT_MS))
     this.#leaseMs = this.#c.PROVIDER_TIMEOUT_MS * Math.min(this.#failover.size, this.#c.SEND_MAX_ATTEMPTS) + margin
     this.#claimShare = Math.max(1, Math.ceil(this.#c.SENDER_CONCURRENCY / 4))
+    this.#readBatch = Math.max(8, Math.ceil(this.#c.SENDER_CONCURRENCY / 2))
     const group = (partitions: Partition[]): ReadGroup =>
       ({ partitions, streams: partitions.map((p) => p.stream), client: undefined, reading: undefined, hot: true, failures: 0 })
     this.#groups = clusterMode(this.#c) ? this.#partitions.map((p) => group([p])) : [group(this.#partitions)]
   }
 
-  /** Jobs in the window (leasing, sending or finishing). */
-  get inFlight(): number { return this.#active }
+  /** Jobs in the window (leasing or sending) or writing their completion. */
+  get inFlight(): number { return this.#active + this.#unfinished }
 
   /** Creates the groups, then reads until close(). Only main.ts calls this; tests call tick(). */
   async start(): Promise<void> {
@@ -220,9 +225,9 @@ export class Sender {
   }
 
   async #awaitInFlight(deadline: number): Promise<void> {
-    if (this.#active === 0) return
+    if (this.inFlight === 0) return
     if (await this.#until(this.#whenIdle(), deadline) === 'late') {
-      this.#log.warn({ inFlight: this.#active }, 'sender close: shutdown deadline with sends in flight; their leases keep other replicas from resending')
+      this.#log.warn({ inFlight: this.inFlight }, 'sender close: shutdown deadline with sends in flight; their leases keep other replicas from resending')
     }
   }
 
@@ -248,7 +253,7 @@ export class Sender {
       for (const g of this.#groups) {
         const room = this.#room()
         if (room <= 0) break
-        if (!g.reading) g.reading = this.#read(g, g.hot ? room : Math.max(1, Math.ceil(room / this.#groups.length)))
+        if (!g.reading) g.reading = this.#read(g, Math.min(this.#readBatch, g.hot ? room : Math.ceil(room / this.#groups.length)))
       }
       await new Promise<void>((resolve) => { this.#wakeLoop = resolve })
     }
@@ -259,9 +264,14 @@ export class Sender {
     if (wake) { this.#wakeLoop = undefined; wake() }
   }
 
-  /** Room for new reads: the window less what is active or buffered. */
+  /**
+   * Room for new reads: the window less what is active or buffered. Accepted
+   * jobs whose completion is still being written are outside the window (no
+   * send in flight), but more than a window of them holds reading back.
+   */
   #room(): number {
-    return this.#c.SENDER_CONCURRENCY - this.#active - this.#reclaimed.length - this.#fresh.length
+    const backlog = this.#unfinished > this.#c.SENDER_CONCURRENCY ? this.#unfinished - this.#c.SENDER_CONCURRENCY : 0
+    return this.#c.SENDER_CONCURRENCY - this.#active - this.#reclaimed.length - this.#fresh.length - backlog
   }
 
   async #read(g: ReadGroup, count: number): Promise<void> {
@@ -381,19 +391,27 @@ export class Sender {
     for (const [p, entries] of byPartition) void this.#start(p, entries)
   }
 
-  /** An entry leaves the window: its completion is written (or it was left pending for a claim). */
-  #release(e: Entry): void {
+  /**
+   * An entry leaves the window: its completion is written, it was left
+   * pending for a claim, or (`stillHeld`) a provider accepted it and its
+   * completion is on its way (#flush lets go of it).
+   */
+  #release(e: Entry, stillHeld = false): void {
     this.#active--
-    this.#holding.delete(e.key)
+    if (!stillHeld) this.#holding.delete(e.key)
+    this.#afterRelease()
+  }
+
+  #afterRelease(): void {
     this.#pump()
     if (this.#room() > 0) this.#wake()
-    if (this.#active === 0 && this.#reclaimed.length + this.#fresh.length === 0) {
+    if (this.#idleWaiters.length > 0 && this.#active + this.#unfinished === 0 && this.#reclaimed.length + this.#fresh.length === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
   }
 
   #whenIdle(): Promise<void> {
-    if (this.#active === 0 && (this.#reclaimed.length + this.#fresh.length === 0 || (!this.#running && !this.#ticking))) return Promise.resolve()
+    if (this.#active + this.#unfinished === 0 && (this.#reclaimed.length + this.#fresh.length === 0 || (!this.#running && !this.#ticking))) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
@@ -458,9 +476,9 @@ export class Sender {
     }
   }
 
-  /** Releases `e` when `work` ends; an error leaves the entry pending for a later claim. */
+  /** Releases `e` when `work` ends (true: accepted, its completion queued); an error leaves the entry pending for a later claim. */
   #settle(e: Entry, work: Promise<unknown>): void {
-    work.then(() => this.#release(e), (err: unknown) => {
+    work.then((queued) => this.#release(e, queued === true), (err: unknown) => {
       this.#log.error({ err, entryId: e.id, partition: e.p.index }, 'handling a job failed; it stays pending and will be claimed again')
       this.#release(e)
     })
@@ -468,7 +486,8 @@ export class Sender {
 
   // ---- one job --------------------------------------------------------------------
 
-  async #sendCode(h: Leased): Promise<void> {
+  /** Resolves true when the provider accepted and the completion is queued for #flush. */
+  async #sendCode(h: Leased): Promise<boolean | void> {
     const job = h.job as CodeJob
     let code = job.code
     if (code === undefined) {
@@ -488,7 +507,9 @@ export class Sender {
     const attempts = h.base + round.calls
     const outcome = round.outcome
     switch (outcome.kind) {
-      case 'accepted': return new Promise<void>((done) => this.#finishLater({ h, outcome, attempts, done }))
+      case 'accepted':
+        this.#finishLater({ h, outcome, attempts })
+        return true
       case 'permanent': return this.#deadLetter(h.e, job, 'permanent', outcome.error, attempts, h.token)
       case 'carrier_limit': return this.#deadLetter(h.e, job, 'carrier_limit', outcome.error, attempts, h.token, Math.max(1, outcome.blockedUntil - Date.now()))
       case 'transient': {
@@ -504,6 +525,7 @@ export class Sender {
    * for whatever completed while the previous call was on its way.
    */
   #finishLater(a: Accepted): void {
+    this.#unfinished++
     const index = a.h.e.p.index
     let q = this.#finishing.get(index)
     if (!q) this.#finishing.set(index, (q = { items: [], flushing: false }))
@@ -541,8 +563,10 @@ export class Sender {
         this.#log.error({ err, partition: p.index, count: items.length },
           'recording accepted sends failed; their leases hold off a resend until they expire, then the entries are claimed again')
       }
-      // The window slots are released once the completions are written.
-      for (const a of items) a.done()
+      // Held until the completion is written: no claim pass hands these entries out again meanwhile.
+      for (const a of items) this.#holding.delete(a.h.e.key)
+      this.#unfinished -= items.length
+      this.#afterRelease()
     }
     q.flushing = false
   }

@@ -27,8 +27,8 @@ while a <= #ARGV do
   for j = 1, 2 * f do fields[j] = ARGV[a + 6 + j] end
   a = a + 7 + 2 * f
   ids[#ids + 1] = id
-  if status ~= '' and redis.call('EXISTS', request) == 1 then
-    if f > 0 then redis.call('HSET', request, unpack(fields)) end
+  local current = status ~= '' and redis.call('HGET', request, 'status')
+  if current then
     if results ~= '' then
       local merged = cjson.decode(redis.call('HGET', request, 'results') or '{}')
       for mobile, r in pairs(cjson.decode(results)) do merged[mobile] = r end
@@ -36,13 +36,16 @@ while a <= #ARGV do
       for _, r in pairs(merged) do
         if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
       end
-      redis.call('HSET', request, 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
+      fields[#fields + 1] = 'results'; fields[#fields + 1] = cjson.encode(merged)
+      fields[#fields + 1] = 'sent'; fields[#fields + 1] = sent
+      fields[#fields + 1] = 'failed'; fields[#fields + 1] = failed
       if sent == 0 and status == 'sent' then status = 'failed' end
     end
-    local from = RANK[redis.call('HGET', request, 'status')] or 0
-    local to = RANK[status]
-    redis.call('HSET', request, status .. 'At', now, 'updatedAt', now)
-    if from < 3 and to >= from then redis.call('HSET', request, 'status', status) end
+    local from, to = RANK[current] or 0, RANK[status]
+    fields[#fields + 1] = status .. 'At'; fields[#fields + 1] = now
+    fields[#fields + 1] = 'updatedAt'; fields[#fields + 1] = now
+    if from < 3 and to >= from then fields[#fields + 1] = 'status'; fields[#fields + 1] = status end
+    redis.call('HSET', request, unpack(fields))
   end
   if doneMs > 0 then redis.call('SET', lease, 'done', 'PX', doneMs) end
   if serialMs > 0 then redis.call('SET', serial, requestId, 'PX', serialMs) end
