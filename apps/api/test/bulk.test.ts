@@ -110,6 +110,9 @@ t.test('TEST_NUMBERS in a bulk request are accepted but never queued; their resu
   const rec = await s.client().hgetall(keys(partition(0, 1, false)).request(mixed.json().requestId))
   t.same(JSON.parse(rec.results!), { '+8613800000000': { status: 'sent', provider: 'test' }, '+8613800000001': { status: 'sent', provider: 'test' } })
   t.equal(rec.status, 'queued', 'the real number is still to be sent')
+  const mixedStatus = await getStatus(withTests, mixed.json().requestId)
+  t.same(mixedStatus.body.results, [{ mobile: '138****0000', status: 'sent', provider: 'test' }, { mobile: '138****0001', status: 'sent', provider: 'test' }], 'per-number outcomes, masked, over HTTP')
+  t.equal(mixedStatus.body.sent, 2)
 
   const onlyTests = await send({ mobiles: ['13800000000'], templateId: '5', params: [] })
   t.equal(onlyTests.statusCode, 202)

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { partitionOfRequestId, REQUEST_ID_PATTERN, StatusSchema, UNCHECKED, type Status } from '@sms-verify/shared'
+import { maskMobile, partitionOfRequestId, REQUEST_ID_PATTERN, StatusSchema, UNCHECKED, type Status } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { errorResponses, errors } from '../errors.js'
 
@@ -19,6 +19,14 @@ const schema = {
       purpose: Type.Optional(Type.String()),
       attempts: Type.Integer(),
       recipients: Type.Optional(Type.Integer({ description: 'bulk: numbers queued' })),
+      sent: Type.Optional(Type.Integer({ description: 'bulk: numbers a provider accepted so far' })),
+      failed: Type.Optional(Type.Integer({ description: 'bulk: numbers that failed for good' })),
+      results: Type.Optional(Type.Array(Type.Object({
+        mobile: Type.String({ description: 'masked: this route needs no token, so it never shows a whole number', examples: ['138****5678'] }),
+        status: Type.String({ examples: ['sent'] }),
+        provider: Type.Optional(Type.String()),
+        error: Type.Optional(Type.String()),
+      }), { description: 'bulk: the outcome per number' })),
       provider: Type.Optional(Type.String({ examples: ['tencent'] })),
       messageId: Type.Optional(Type.String({ description: "the provider's message id (Tencent SerialNo)" })),
       error: Type.Optional(Type.String({ description: 'why delivery failed, when it did' })),
@@ -30,6 +38,16 @@ const schema = {
     }),
     ...errorResponses(404, 503),
   },
+}
+
+interface NumberResult { status: string, provider?: string, error?: string }
+
+/** A bulk record's per-number outcomes, masked. */
+function bulkResults(json: string | undefined) {
+  if (json === undefined) return undefined
+  return Object.entries(JSON.parse(json) as Record<string, NumberResult>).map(([mobile, r]) => ({
+    mobile: maskMobile(mobile), status: r.status, provider: r.provider, error: r.error,
+  }))
 }
 
 /** Fields of the record that are not `<status>At` timestamps. */
@@ -59,6 +77,9 @@ export const requestRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
       purpose: r.purpose,
       attempts: Number(r.attempts ?? 0),
       recipients: r.recipients === undefined ? undefined : Number(r.recipients),
+      sent: kind === 'bulk' && r.sent !== undefined ? Number(r.sent) : undefined,
+      failed: kind === 'bulk' && r.failed !== undefined ? Number(r.failed) : undefined,
+      results: kind === 'bulk' ? bulkResults(r.results) : undefined,
       provider: r.provider,
       messageId: r.messageId,
       error: r.error ?? r.reason,
