@@ -112,7 +112,9 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       return pipe.exec().then((results) => {
         const [[scriptErr, scriptReply], [waitErr, replicas]] = results as [[Error | null, Reply], [Error | null, number]]
         if (scriptErr) throw scriptErr
-        if (scriptReply[0] === 'ok' && (waitErr || replicas < config.REDIS_WAIT_REPLICAS)) {
+        // A replay is held to the same promise: its 202 must not come before replicas hold the job.
+        const accepting = scriptReply[0] === 'ok' || scriptReply[0] === 'replay'
+        if (accepting && (waitErr || replicas < config.REDIS_WAIT_REPLICAS)) {
           log.warn({ requestId, replicas: waitErr ? 0 : replicas, wanted: config.REDIS_WAIT_REPLICAS }, 'send not confirmed by replicas in time')
           throw errors.unavailable()
         }
