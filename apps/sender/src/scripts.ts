@@ -4,13 +4,14 @@ import type { Result } from 'ioredis'
 /**
  * The sender's Lua scripts (packages/shared/lua/*.lua; each file's header
  * lists its KEYS, ARGV and reply), registered on the sender's connections.
- * lease and finish take a batch of jobs of one partition, so their key count
- * varies and the caller passes it first; every key of one call carries the
- * same partition hash tag, so in cluster mode the call lands on one slot.
+ * lease and finish take a batch of jobs of one partition: their one declared
+ * key is the partition stream, and the per-job keys (same hash tag, same
+ * slot) travel in ARGV. A fixed key count matters in cluster mode: ioredis's
+ * auto-pipelining groups a call by its first argument, which must be a key.
  */
 export const SENDER_SCRIPTS = {
-  senderLease: { file: 'lease' },
-  senderFinish: { file: 'finish' },
+  senderLease: { file: 'lease', numberOfKeys: 1 },
+  senderFinish: { file: 'finish', numberOfKeys: 1 },
   senderRetry: { file: 'retry', numberOfKeys: 4 },
   senderDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
   senderPromote: { file: 'promote', numberOfKeys: 2 },
@@ -21,8 +22,8 @@ export const SENDER_SCRIPTS = {
 type Arg = string | number
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    senderLease(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number[], Context>
-    senderFinish(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number, Context>
+    senderLease(stream: string, ...args: Arg[]): Result<number[], Context>
+    senderFinish(stream: string, ...args: Arg[]): Result<number, Context>
     senderRetry(stream: string, retries: string, request: string, lease: string, group: string, id: string, now: number, due: number,
       member: string, token: string, keepLease: '0' | '1', results: string, ...fields: Arg[]): Result<number, Context>
     senderDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,

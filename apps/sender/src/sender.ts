@@ -419,7 +419,6 @@ export class Sender {
   async #start(p: Partition, entries: Entry[]): Promise<void> {
     const k = this.#keys[p.index]!
     const leasing: Array<{ e: Entry, job: Job, token: string }> = []
-    const keyList: string[] = [p.stream]
     const now = Date.now()
     const args: Array<string | number> = [GROUP, now, this.#leaseMs, this.#c.SEND_MAX_ATTEMPTS]
     for (const e of entries) {
@@ -435,13 +434,12 @@ export class Sender {
       const job = decoded.job
       const token = this.#tokenPrefix + String(++this.#tokenSeq)
       leasing.push({ e, job, token })
-      keyList.push(k.lease(job.requestId), k.request(job.requestId))
-      args.push(e.id, token, job.attempts, job.expiresAt)
+      args.push(k.lease(job.requestId), k.request(job.requestId), e.id, token, job.attempts, job.expiresAt)
     }
     if (leasing.length === 0) return
     let reply: number[]
     try {
-      reply = await this.#redis.senderLease(keyList.length, ...keyList, ...args)
+      reply = await this.#redis.senderLease(p.stream, ...args)
     } catch (err) {
       this.#log.error({ err, partition: p.index, count: leasing.length }, 'leasing jobs failed; they stay pending and will be claimed again')
       for (const { e } of leasing) this.#release(e)
@@ -542,18 +540,17 @@ export class Sender {
       const items = q.items
       q.items = []
       const now = Date.now()
-      const keyList: string[] = [p.stream]
       const args: Array<string | number> = [GROUP, now]
       const serialMs = this.#serialMs()
       for (const { h, outcome, attempts } of items) {
         const requestId = h.job.requestId
-        keyList.push(k.lease(requestId), k.request(requestId), k.serial(outcome.provider, outcome.messageId))
-        args.push(h.e.id, 'sent', this.#doneMs(h.job, now), serialMs, requestId, '')
+        args.push(k.lease(requestId), k.request(requestId), k.serial(outcome.provider, outcome.messageId),
+          h.e.id, 'sent', this.#doneMs(h.job, now), serialMs, requestId, '')
         if (outcome.fee === undefined) args.push(3, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId)
         else args.push(4, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId, 'fee', outcome.fee)
       }
       try {
-        await this.#redis.senderFinish(keyList.length, ...keyList, ...args)
+        await this.#redis.senderFinish(p.stream, ...args)
         const metrics = this.#o.metrics
         for (const { h } of items) {
           metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
@@ -618,8 +615,8 @@ export class Sender {
       }
     }
     const now = Date.now()
-    await this.#redis.senderFinish(4, h.e.p.stream, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
-      GROUP, now, h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts)
+    await this.#redis.senderFinish(h.e.p.stream, GROUP, now, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
+      h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts)
     this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
   }
 

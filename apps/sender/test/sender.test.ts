@@ -492,17 +492,23 @@ t.test('6. cluster: every partition has its own blocking read, so a job on any o
     }
     await waitFor(async () => (await blocked()) === 16, { what: '16 blocked reads, one per partition' })
     const latencies: number[] = []
+    const ids: string[] = []
     for (let p = 0; p < 16; p++) {
       let i = 0
       while (partitionIndexOf(mobileOf(7000 + i), 16) !== p) i++
       // let every blocking read settle into its BLOCK first
       await new Promise<void>((resolve) => setImmediate(resolve))
       const at = Date.now()
-      await enqueueCode(redis as Redis, mobileOf(7000 + i), { partitions: 16 })
+      ids.push(await enqueueCode(redis as Redis, mobileOf(7000 + i), { partitions: 16 }))
       await waitFor(async () => (await plain.llen(TEST_KEYS.deliveries)) === p + 1, { timeout: 10_000, interval: 5, what: `partition ${p}'s job` })
       latencies.push(Date.now() - at)
     }
     t.ok(Math.max(...latencies) < 400, `pick-up latency per partition (SENDER_BLOCK_MS 1000): ${latencies.join(', ')} ms`)
+    // completions (batched lease and finish scripts) land on each partition's slot
+    await waitFor(async () => (await Promise.all(ids.map((id) => redis.hget(keys(partition(Number(id.split('-')[0]), 16, true)).request(id), 'status'))))
+      .every((st) => st === 'sent'), { what: 'every status sent' })
+    const pendingCounts = await Promise.all(Array.from({ length: 16 }, (_, p) => redis.xpending(partition(p, 16, true).stream, GROUP) as Promise<[number]>))
+    t.same(pendingCounts.map((x) => Number(x[0])), Array(16).fill(0), 'nothing pending on any partition')
   } finally {
     await sender.close()
     redis.disconnect()

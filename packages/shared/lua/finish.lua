@@ -5,11 +5,13 @@
 -- the group re-created) and no later copy is ever sent (the done marker stops it).
 -- A status only moves forward and never leaves a final one (failed, delivered, undelivered,
 -- verified, burnt, superseded, expired): a late finish after a receipt keeps 'delivered'.
--- KEYS[1] stream; then per job i: KEYS[3i-1] lease, KEYS[3i] request (status hash),
---   KEYS[3i+1] serial (provider message id -> request id, for receipts; written when serial ms > 0)
+-- KEYS[1] stream (the only declared key, so Redis Cluster clients route the call by it; the
+--   per-job keys below carry the same hash tag, hence the same slot)
 -- ARGV[1] group   ARGV[2] now (ms)
--- then per job: entry id, status ('sent'; '' = ack only), done-marker ms (0 = none), serial ms (0 = none),
---   request id, per-number results JSON to merge ('' = none), field count f, then f field, value pairs
+-- then per job: lease key, request key (status hash), serial key (provider message id -> request
+--   id, for receipts; written when serial ms > 0), entry id, status ('sent'; '' = ack only),
+--   done-marker ms (0 = none), serial ms (0 = none), request id, per-number results JSON to merge
+--   ('' = none), field count f, then f field, value pairs
 -- returns the number of entries acked (fewer when some had already been acked or trimmed)
 local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
   failed = 3, delivered = 3, undelivered = 3,
@@ -17,10 +19,9 @@ local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
 local group, now = ARGV[1], ARGV[2]
 local ids = {}
 local a = 3
-local i = 0
 while a <= #ARGV do
-  i = i + 1
-  local lease, request, serial = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local lease, request, serial = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  a = a + 3
   local id, status, doneMs, serialMs, requestId, results, f =
     ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6])
   local fields = {}

@@ -11,9 +11,11 @@
 -- Attempts: base = max(the entry's attempts, the record's attempts). Every lease records base + 1
 -- on the record at once, so a round that dies with its process (no completion ever written) still
 -- counts as one call, and a job that keeps crashing its senders is dead-lettered in the end.
--- KEYS[1] stream; then per entry i: KEYS[2i] lease, KEYS[2i+1] request (status hash)
+-- KEYS[1] stream (the only declared key, so Redis Cluster clients route the call by it; the
+--   per-entry keys below carry the same hash tag, hence the same slot)
 -- ARGV[1] group   ARGV[2] now (ms)   ARGV[3] lease ms   ARGV[4] max attempts
--- then per entry i (from ARGV[5], 4 each): entry id, token (unique per handling), entry attempts, expiresAt
+-- then per entry (from ARGV[5], 6 each): lease key, request key (status hash), entry id,
+--   token (unique per handling), entry attempts, expiresAt
 -- returns a flat list, per entry: code, base   (code: 1 ok, 2 done, 3 stale, 4 busy, 5 expired, 6 exhausted)
 local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
   failed = 3, delivered = 3, undelivered = 3,
@@ -31,11 +33,11 @@ local function older(a, b)
 end
 
 local out, ack = {}, {}
-local n = (#KEYS - 1) / 2
+local n = (#ARGV - 4) / 6
 for i = 1, n do
-  local lease, request = KEYS[2 * i], KEYS[2 * i + 1]
-  local a = 4 + (i - 1) * 4
-  local id, token, entryAttempts, expiresAt = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local a = 4 + (i - 1) * 6
+  local lease, request = ARGV[a + 1], ARGV[a + 2]
+  local id, token, entryAttempts, expiresAt = ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   local code, base = 0, entryAttempts
   local held = redis.call('GET', lease)
   local rec = redis.call('HMGET', request, 'status', 'attempts', 'entryId')
