@@ -149,5 +149,5 @@ if (clusterMode(config)) {
 
 run('api', process.execPath, ['apps/api/dist/main.js'])
 run('sender', process.execPath, ['apps/sender/dist/main.js'])
-run('web', process.execPath, ['apps/web/serve.mjs'], { WEB_PORT: process.env.WEB_PORT ?? '8080', WEB_HOST: process.env.WEB_HOST ?? '127.0.0.1' })
+run('web', process.execPath, ['apps/web/serve.mjs'], { WEB_PORT: process.env.WEB_PORT ?? '8080', WEB_HOST: process.env.WEB_HOST ?? '127.0.0.1', WEB_API_URL: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}` })
 say(`API on http://${config.HOST}:${config.PORT}, sign-up page on http://${process.env.WEB_HOST ?? '127.0.0.1'}:${process.env.WEB_PORT ?? '8080'}; Ctrl-C stops everything`)

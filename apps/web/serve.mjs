@@ -1,5 +1,7 @@
 // A tiny static server for the sign-up page (node:http, no dependencies).
-// `node apps/web/serve.mjs` serves apps/web/public on WEB_HOST:WEB_PORT (127.0.0.1:8080).
+// `node apps/web/serve.mjs` serves apps/web/public on WEB_HOST:WEB_PORT (127.0.0.1:8080), talking
+// to the API at WEB_API_URL (http://127.0.0.1:8000). The page learns that address from /config.js,
+// written by this server, never from its own URL: a crafted link cannot point it at another host.
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -11,13 +13,13 @@ const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json',
 }
-const HEADERS = {
+const headersFor = (apiOrigin) => ({
   'cache-control': 'no-cache',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  // connect-src is open because the API's address comes from ?api= at run time.
-  'content-security-policy': "default-src 'self'; connect-src *; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-}
+  // the page may talk to its own origin and to the one API it is configured for, nothing else
+  'content-security-policy': `default-src 'self'; connect-src 'self' ${apiOrigin}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+})
 
 /** Resolves a URL path inside `root`, or undefined when it would leave it. */
 function resolvePath(root, urlPath) {
@@ -32,10 +34,18 @@ function resolvePath(root, urlPath) {
  * Serves `root` (default: the page). Resolves once listening with the bound
  * address and a `close()` that also ends kept-alive connections.
  */
-export async function serveStatic({ port = 8080, host = '127.0.0.1', root = PUBLIC } = {}) {
+export async function serveStatic({ port = 8080, host = '127.0.0.1', root = PUBLIC, api = 'http://127.0.0.1:8000' } = {}) {
+  const apiOrigin = new URL(api).origin
+  const HEADERS = headersFor(apiOrigin)
+  const config = `export const API_BASE = ${JSON.stringify(apiOrigin)}\n`
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end()
+      return
+    }
+    if ((req.url ?? '').split('?')[0] === '/config.js') {
+      res.writeHead(200, { 'content-type': TYPES['.js'], 'content-length': Buffer.byteLength(config), ...HEADERS })
+      res.end(req.method === 'HEAD' ? undefined : config)
       return
     }
     const file = resolvePath(root, req.url ?? '/')
@@ -66,7 +76,11 @@ export async function serveStatic({ port = 8080, host = '127.0.0.1', root = PUBL
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const web = await serveStatic({ port: Number(process.env.WEB_PORT ?? 8080), host: process.env.WEB_HOST ?? '127.0.0.1' })
+  const web = await serveStatic({
+    port: Number(process.env.WEB_PORT ?? 8080),
+    host: process.env.WEB_HOST ?? '127.0.0.1',
+    api: process.env.WEB_API_URL ?? 'http://127.0.0.1:8000',
+  })
   console.log(JSON.stringify({ level: 30, time: Date.now(), name: 'web', url: web.url, msg: 'web listening' }))
   const stop = () => web.close().then(() => process.exit(0))
   process.once('SIGINT', stop)

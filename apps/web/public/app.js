@@ -1,16 +1,10 @@
 // The sign-up page: plain ES module, no build. The API lives on another
 // origin, so every call is a CORS request with credentials.
-const DEFAULT_API = 'http://127.0.0.1:8000'
-const COOLDOWN_SECONDS = 60
+// The API's address comes from the server that served this page (WEB_API_URL), never from
+// the page's own URL, so a crafted link cannot send a person's number and code elsewhere.
+import { API_BASE as apiBase } from './config.js'
 
-const apiBase = (() => {
-  const fromQuery = new URLSearchParams(location.search).get('api')
-  try {
-    return new URL(fromQuery || DEFAULT_API).origin
-  } catch {
-    return DEFAULT_API
-  }
-})()
+const COOLDOWN_SECONDS = 60
 
 const $ = (id) => document.getElementById(id)
 const mobile = $('mobile'), purpose = $('purpose'), code = $('code')

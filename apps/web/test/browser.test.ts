@@ -17,7 +17,7 @@ if (!existsSync(CHROMIUM)) {
     const redis = await startRedis()
     t.teardown(() => redis.stop())
     const [apiPort, metricsPort, webPort, otherPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
-    const web = await serveStatic({ port: webPort, host: '127.0.0.1' })
+    const web = await serveStatic({ port: webPort, host: '127.0.0.1', api: `http://127.0.0.1:${apiPort}` })
     t.teardown(() => web.close())
     const origin = `http://127.0.0.1:${webPort}`
     const env = { REDIS_URL: redis.url, CORS_ORIGINS: origin, LOG_LEVEL: 'info', CODE_PEPPER: 'browser-test-pepper' }
@@ -36,12 +36,13 @@ if (!existsSync(CHROMIUM)) {
     const apiBase = `http://127.0.0.1:${apiPort}`
     const open = async (at: string): Promise<Page> => {
       const page = await browser.newPage()
-      await page.goto(`${at}/?api=${encodeURIComponent(apiBase)}`)
+      await page.goto(`${at}/?api=${encodeURIComponent('http://evil.example')}`)
       return page
     }
 
     // The allowed origin: request, read the code from the console provider, verify.
     const page = await open(origin)
+    t.equal(await page.textContent('#api-base'), apiBase, 'the API address comes from the server; a crafted ?api= is ignored')
     await page.fill('#mobile', '13812345678')
     await page.click('#send')
     await page.waitForSelector('#message[data-state="success"]')
@@ -65,7 +66,7 @@ if (!existsSync(CHROMIUM)) {
     await page.screenshot({ path: join(ARTIFACTS, 'signup-too-frequent.png'), fullPage: true })
 
     // Another origin (same page, other port): the preflight is refused and the POST never leaves the browser.
-    const other = await serveStatic({ port: otherPort, host: '127.0.0.1' })
+    const other = await serveStatic({ port: otherPort, host: '127.0.0.1', api: apiBase })
     t.teardown(() => other.close())
     const blocked = await open(other.url)
     const failed: string[] = []
