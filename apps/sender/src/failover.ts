@@ -90,21 +90,20 @@ export class Failover {
    * still answered "transient" at the deadline; the sender's lease outlasts
    * the deadline so no other replica sends meanwhile.
    */
-  async #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string, timeout: boolean) => T): Promise<T> {
+  #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string, timeout: boolean) => T): Promise<T> {
     const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<T>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(new Error(`${name}: timed out after ${this.o.timeoutMs} ms`))
-        resolve(failed(`timeout after ${this.o.timeoutMs} ms`, true))
-      }, this.o.timeoutMs)
+    const timeoutMs = this.o.timeoutMs
+    return new Promise<T>((resolve) => {
+      const timer = setTimeout(() => {
+        controller.abort(new Error(`${name}: timed out after ${timeoutMs} ms`))
+        resolve(failed(`timeout after ${timeoutMs} ms`, true))
+      }, timeoutMs)
+      let p: Promise<T>
+      try { p = fn(controller.signal) } catch (err) { p = Promise.reject(err) }
+      p.then((value) => { clearTimeout(timer); resolve(value) }, (err: unknown) => {
+        clearTimeout(timer)
+        resolve(controller.signal.aborted ? failed(`timeout after ${timeoutMs} ms`, true) : failed(errorText(err), false))
+      })
     })
-    try {
-      return await Promise.race([fn(controller.signal), deadline])
-    } catch (err) {
-      return controller.signal.aborted ? failed(`timeout after ${this.o.timeoutMs} ms`, true) : failed(errorText(err), false)
-    } finally {
-      clearTimeout(timer)
-    }
   }
 }
