@@ -106,11 +106,22 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       // WAIT counts the writes of its own connection, so it goes in one pipeline right behind the
       // script: same connection, same master (a pipeline in a cluster goes to its slot's node),
       // still one round trip. A dedicated client keeps a slow WAIT from holding up other routes.
-      const pipe = waitRedis.pipeline()
-      call(pipe)
-      pipe.wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
-      return pipe.exec().then((results) => {
-        const [[scriptErr, scriptReply], [waitErr, replicas]] = results as [[Error | null, Reply], [Error | null, number]]
+      const attempt = async (): Promise<[[Error | null, Reply], [Error | null, number]]> => {
+        const pipe = waitRedis.pipeline()
+        call(pipe)
+        pipe.wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
+        return await pipe.exec() as [[Error | null, Reply], [Error | null, number]]
+      }
+      return attempt().then(async (first) => {
+        // After a failover the script's node answers MOVED (the script did not run there). ioredis
+        // does not follow a redirect that only part of a pipeline got, so refresh the map and retry once.
+        if (ctx.cluster && first[0][0] && /^(MOVED|ASK) /.test(first[0][0].message)) {
+          await new Promise<void>((resolve) => { (waitRedis as import('ioredis').Cluster).refreshSlotsCache(() => resolve()) })
+          return attempt()
+        }
+        return first
+      }).then((results) => {
+        const [[scriptErr, scriptReply], [waitErr, replicas]] = results
         if (scriptErr) throw scriptErr
         // A replay is held to the same promise: its 202 must not come before replicas hold the job.
         const accepting = scriptReply[0] === 'ok' || scriptReply[0] === 'replay'

@@ -22,13 +22,20 @@ export function createRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NO
     retryStrategy: (times) => Math.min(50 * times, 1000),
     ...options,
   }
+  // A fail-fast client (the API's) must not let the cluster's own retries add up to a hang:
+  // two redirections at most, so a request during a failover ends in a 503 within about 2 s.
+  const failFast = options.maxRetriesPerRequest === 0
   const client = clusterMode(config)
     ? new Cluster(parseClusterNodes(config.REDIS_CLUSTER_NODES), {
-        enableAutoPipelining: true,
+        enableAutoPipelining: common.enableAutoPipelining ?? true,
         enableOfflineQueue: common.enableOfflineQueue ?? true,
         scaleReads: 'master',
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
         slotsRefreshTimeout: 1000,
+        // ioredis follows MOVED only when a whole pipeline fails alike (not script + WAIT), so the
+        // slot map is also refreshed on a timer: a promoted replica is found within 2 s regardless.
+        slotsRefreshInterval: 2000,
+        maxRedirections: failFast ? 2 : 16,
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
         retryDelayOnTryAgain: 100,

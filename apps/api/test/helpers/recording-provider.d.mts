@@ -1,0 +1,2 @@
+export declare const CODES_KEY: string
+export declare function createProvider(): unknown
