@@ -14,8 +14,12 @@ export const SENDER_SCRIPTS = {
   senderFinish: { file: 'finish', numberOfKeys: 1 },
   senderRetry: { file: 'retry', numberOfKeys: 4 },
   senderDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
+  /** one partition per call (cluster) */
   senderPromote: { file: 'promote', numberOfKeys: 2 },
+  /** every partition in one call (standalone only: no slots) */
+  senderPromoteAll: { file: 'promote' },
   senderTrim: { file: 'trim', numberOfKeys: 1 },
+  senderTrimAll: { file: 'trim' },
   senderForgetConsumers: { file: 'forget-consumers', numberOfKeys: 1 },
 } as const
 
@@ -29,8 +33,10 @@ declare module 'ioredis' {
     senderDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,
       now: number, maxlen: number, token: string, blockMs: number, reason: string, error: string, attempts: number, results: string,
       ...fields: Arg[]): Result<number, Context>
-    senderPromote(retries: string, stream: string, now: number, limit: number, requestPrefix: string): Result<number, Context>
+    senderPromote(retries: string, stream: string, now: number, limit: number, requestPrefix: string): Result<[number, number, number], Context>
+    senderPromoteAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<[number, number, number], Context>
     senderTrim(stream: string, group: string): Result<number, Context>
+    senderTrimAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number, Context>
     senderForgetConsumers(stream: string, group: string, minIdleMs: number, self: string): Result<string[], Context>
   }
 }

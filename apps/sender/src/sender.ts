@@ -56,6 +56,8 @@ const LEASED = 1, DONE = 2, STALE = 3, BUSY = 4, EXPIRED = 5, EXHAUSTED = 6
 /** The done marker outlives the code by this much; after that an expired job is never sent anyway. */
 const DONE_MARGIN_MS = 60_000
 const PROMOTE_BATCH = 100
+/** Cluster mode: how often every partition is checked for due retries (those known to hold some: every promote interval). */
+const PROMOTE_SWEEP_MS = 2000
 /**
  * Entries read but never started are handed back on close with this idle
  * time (about 116 days), so any peer's next XAUTOCLAIM takes them at once,
@@ -104,6 +106,11 @@ export class Sender {
   readonly #holding = new Set<string>()
   readonly #finishing = new Map<number, { items: Accepted[], flushing: boolean }>()
   readonly #claimCursors = new Map<number, string>()
+  /** partitions where this process acked something since the last trim */
+  readonly #dirty = new Set<number>()
+  /** partitions known to hold retries (cluster: promoted at the fast pace; the rest swept every PROMOTE_SWEEP_MS) */
+  readonly #retrying = new Set<number>()
+  #lastSweep = 0
   #claimMore = false
   readonly #timers = new Set<NodeJS.Timeout>()
   readonly #sleepers = new Set<() => void>()
@@ -145,10 +152,11 @@ export class Sender {
     await this.#ensureGroupsOnce()
     this.#o.metrics?.setSampler(() => this.sampleStreams())
     this.#running = true
-    this.#every(() => promoteInterval(this.#c), () => this.promote())
+    this.#every(() => promoteInterval(this.#c), () => this.#promotePass())
     this.#every(() => (this.#claimMore ? 20 : claimInterval(this.#c)), () => this.claim())
-    this.#every(() => TRIM_INTERVAL_MS, () => this.trim())
-    this.#every(() => maintenanceInterval(this.#c), () => this.forgetConsumers())
+    // Idle costs nothing here: only partitions this process acked in are trimmed each second; all of them at the slow pass.
+    this.#every(() => TRIM_INTERVAL_MS, () => this.#dirty.size > 0 ? this.trim([...this.#dirty]) : Promise.resolve())
+    this.#every(() => maintenanceInterval(this.#c), () => Promise.all([this.trim(), this.forgetConsumers()]))
     this.#loop = this.#run()
     this.#log.info({ consumer: this.consumer, partitions: this.#partitions.length, providers: this.#failover.names }, 'sender started')
   }
@@ -338,7 +346,9 @@ export class Sender {
       } else {
         // A dedicated connection per group: blocked reads never wait behind each other or behind commands.
         const client = clusterMode(this.#c)
-          ? (this.#redis as Cluster).duplicate([], { enableAutoPipelining: false })
+          // No periodic slot refresh per read connection (each opens a connection for CLUSTER SLOTS):
+          // a moved slot or a lost master still triggers one, and the command client refreshes anyway.
+          ? (this.#redis as Cluster).duplicate([], { enableAutoPipelining: false, slotsRefreshInterval: 0 })
           : (this.#redis as Redis).duplicate({ enableAutoPipelining: false })
         let down = false
         client.on('error', (err: Error) => { if (!down && this.#running) this.#log.warn({ err }, 'blocking read connection error; reconnecting'); down = true })
@@ -398,6 +408,7 @@ export class Sender {
    */
   #release(e: Entry, stillHeld = false): void {
     this.#active--
+    this.#dirty.add(e.p.index)
     if (!stillHeld) this.#holding.delete(e.key)
     this.#afterRelease()
   }
@@ -562,6 +573,7 @@ export class Sender {
       }
       // Held until the completion is written: no claim pass hands these entries out again meanwhile.
       for (const a of items) this.#holding.delete(a.h.e.key)
+      this.#dirty.add(p.index)
       this.#unfinished -= items.length
       this.#afterRelease()
     }
@@ -628,6 +640,7 @@ export class Sender {
       GROUP, h.e.id, now, due, JSON.stringify(encodeJob(job)), h.token, timedOut ? '1' : '0', results,
       'attempts', job.attempts, 'lastError', error)
     if (scheduled > 0) {
+      this.#retrying.add(h.e.p.index)
       this.#o.metrics?.retries.inc()
       this.#log.info({ requestId: job.requestId, attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
     } else {
@@ -686,19 +699,49 @@ export class Sender {
     }))
   }
 
-  /** Moves due retries of every partition back into its stream. Returns how many moved. */
-  async promote(): Promise<number> {
+  /**
+   * Moves due retries back into their streams; returns how many moved. All
+   * partitions by default. Standalone: one script call for all of them.
+   */
+  async promote(partitions: readonly Partition[] = this.#partitions): Promise<number> {
     const now = Date.now()
-    const moved = await Promise.all(this.#partitions.map(async (p) => {
+    if (!clusterMode(this.#c)) {
+      const keyList = partitions.flatMap((p) => [this.#keys[p.index]!.retries, p.stream])
+      const prefixes = partitions.map((p) => this.#keys[p.index]!.requestPrefix)
+      let total = 0
+      for (;;) {
+        const [moved, most, waiting] = await this.#redis.senderPromoteAll(keyList.length, ...keyList, now, PROMOTE_BATCH, ...prefixes)
+        total += moved
+        if (waiting === 0) for (const p of partitions) this.#retrying.delete(p.index)
+        if (most < PROMOTE_BATCH) return total
+      }
+    }
+    const moved = await Promise.all(partitions.map(async (p) => {
       const k = this.#keys[p.index]!
       let total = 0
       for (;;) {
-        const n = await this.#redis.senderPromote(k.retries, p.stream, now, PROMOTE_BATCH, k.requestPrefix)
+        const [n, , waiting] = await this.#redis.senderPromote(k.retries, p.stream, now, PROMOTE_BATCH, k.requestPrefix)
         total += n
+        if (waiting > 0) this.#retrying.add(p.index); else this.#retrying.delete(p.index)
         if (n < PROMOTE_BATCH) return total
       }
     }))
     return moved.reduce((a, b) => a + b, 0)
+  }
+
+  /**
+   * The periodic promote. Cluster mode costs a call per partition, so only
+   * partitions known to hold retries go at the fast pace; every partition is
+   * swept every PROMOTE_SWEEP_MS (retries a dead replica left behind).
+   */
+  #promotePass(): Promise<number> {
+    const now = Date.now()
+    if (!clusterMode(this.#c) || now - this.#lastSweep >= PROMOTE_SWEEP_MS) {
+      this.#lastSweep = now
+      return this.promote()
+    }
+    if (this.#retrying.size === 0) return Promise.resolve(0)
+    return this.promote(this.#partitions.filter((p) => this.#retrying.has(p.index)))
   }
 
   /**
@@ -733,6 +776,7 @@ export class Sender {
         else live.push({ p, id, fields, key: `${p.index}/${id}` })
       }
       if (gone.length > 0) {
+        this.#dirty.add(p.index)
         await this.#redis.xack(p.stream, GROUP, ...gone)
         this.#log.warn({ partition: p.index, count: gone.length }, 'claimed entries were trimmed or deleted meanwhile; acked')
       }
@@ -746,9 +790,15 @@ export class Sender {
     return claimed
   }
 
-  /** Trims every partition below its oldest pending (or undelivered) entry; see trim.lua. */
-  async trim(): Promise<number> {
-    const trimmed = await Promise.all(this.#partitions.map((p) => this.#redis.senderTrim(p.stream, GROUP)))
+  /** Trims partitions (by index; all by default) below their oldest pending (or undelivered) entry; see trim.lua. */
+  async trim(indexes?: readonly number[]): Promise<number> {
+    const partitions = indexes ? indexes.map((i) => this.#partitions[i]!) : this.#partitions
+    for (const p of partitions) this.#dirty.delete(p.index)
+    if (!clusterMode(this.#c)) {
+      const streams = partitions.map((p) => p.stream)
+      return streams.length === 0 ? 0 : this.#redis.senderTrimAll(streams.length, ...streams, GROUP)
+    }
+    const trimmed = await Promise.all(partitions.map((p) => this.#redis.senderTrim(p.stream, GROUP)))
     return trimmed.reduce((a, b) => a + b, 0)
   }
 

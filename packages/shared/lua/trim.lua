@@ -1,10 +1,12 @@
 -- trim.lua (sender): keep a partition stream short without ever trimming an entry that is
 -- still pending or not yet delivered: XTRIM MINID (approximate) at the older of the group's
 -- first pending id and its last-delivered id. One script, so no read can slip in between.
--- KEYS[1] stream   ARGV[1] group
--- returns the number of entries trimmed (0 when the stream or the group is missing)
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+-- KEYS: one or more streams (several in one call only where they share a node: standalone)
+-- ARGV[1] group
+-- returns the number of entries trimmed (streams or groups that are missing are skipped)
+local function trim(stream)
+if redis.call('EXISTS', stream) == 0 then return 0 end
+local groups = redis.call('XINFO', 'GROUPS', stream)
 local last
 for _, g in ipairs(groups) do
   local name, delivered
@@ -15,7 +17,7 @@ for _, g in ipairs(groups) do
 end
 if not last or last == '0-0' then return 0 end
 local min = last
-local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
+local summary = redis.call('XPENDING', stream, ARGV[1])
 if tonumber(summary[1]) > 0 then
   local first = summary[2]
   local fm, fs = string.match(first, '^(%d+)-(%d+)$')
@@ -23,4 +25,8 @@ if tonumber(summary[1]) > 0 then
   fm, fs, lm, ls = tonumber(fm), tonumber(fs), tonumber(lm), tonumber(ls)
   if fm < lm or (fm == lm and fs < ls) then min = first end
 end
-return redis.call('XTRIM', KEYS[1], 'MINID', '~', min)
+return redis.call('XTRIM', stream, 'MINID', '~', min)
+end
+local total = 0
+for _, stream in ipairs(KEYS) do total = total + trim(stream) end
+return total
