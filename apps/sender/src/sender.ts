@@ -260,7 +260,8 @@ export class Sender {
     while (this.#running) {
       for (const g of this.#groups) {
         const room = this.#room()
-        if (room <= 0) break
+        // While the read-ahead still holds entries, wait for room for a worthwhile batch: many tiny reads cost more than they bring.
+        if (room <= 0 || (room < this.#readBatch / 2 && this.#reclaimed.length + this.#fresh.length > 0)) break
         if (!g.reading) g.reading = this.#read(g, Math.min(this.#readBatch, g.hot ? room : Math.ceil(room / this.#groups.length)))
       }
       await new Promise<void>((resolve) => { this.#wakeLoop = resolve })
@@ -273,13 +274,15 @@ export class Sender {
   }
 
   /**
-   * Room for new reads: the window less what is active or buffered. Accepted
-   * jobs whose completion is still being written are outside the window (no
-   * send in flight), but more than a window of them holds reading back.
+   * Room for new reads: the window plus a read-ahead of one read batch, less
+   * what is active or buffered; so a slot that frees up is refilled without
+   * waiting for a read. Accepted jobs whose completion is still being written
+   * are outside the window (no send in flight), but more than a window of
+   * them holds reading back. Read-ahead entries are handed back on close.
    */
   #room(): number {
     const backlog = this.#unfinished > this.#c.SENDER_CONCURRENCY ? this.#unfinished - this.#c.SENDER_CONCURRENCY : 0
-    return this.#c.SENDER_CONCURRENCY - this.#active - this.#reclaimed.length - this.#fresh.length - backlog
+    return this.#c.SENDER_CONCURRENCY + this.#readBatch - this.#active - this.#reclaimed.length - this.#fresh.length - backlog
   }
 
   async #read(g: ReadGroup, count: number): Promise<void> {
@@ -389,6 +392,7 @@ export class Sender {
     }
     if (batch.length === 0) return
     this.#active += batch.length
+    if (this.#fresh.length === 0) this.#wake() // the read-ahead ran dry: read now
     if (this.#partitions.length === 1) {
       void this.#start(this.#partitions[0]!, batch)
       return
