@@ -26,6 +26,20 @@ async function commandsPerSend(clients, accepted) {
   return Math.round((calls / Math.max(1, accepted)) * 100) / 100
 }
 
+/** Seconds of CPU a Redis server has used (INFO cpu: user + sys, main thread and all). */
+async function redisCpuSeconds(client) {
+  const info = await client.info('cpu')
+  const read = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0)
+  return read('used_cpu_user') + read('used_cpu_sys')
+}
+
+/** Redis CPU per accepted send, in microseconds, summed over the given servers. */
+async function cpuPerSend(clients, before, accepted) {
+  const after = await Promise.all(clients.map(redisCpuSeconds))
+  const used = after.reduce((sum, a, i) => sum + a - before[i], 0)
+  return Math.round((used / Math.max(1, accepted)) * 1e6)
+}
+
 async function httpBench() {
   const redis = await startRedis()
   try {
@@ -36,9 +50,11 @@ async function httpBench() {
     await admin.config('RESETSTAT')
     const apiPort = await freePort()
     const api = await startServer('apps/api/dist/main.js', apiEnv({ REDIS_URL: redis.url, PORT: String(apiPort) }))
+    const cpuBefore = [await redisCpuSeconds(admin)]
     const real = await loadSendRoute({ port: apiPort, seconds: SECONDS, prefix: '139' }).finally(() => api.stop())
     const perSend = await commandsPerSend([admin], real.accepted)
-    results.sendRoute = { reference, real, ratio: Math.round((real.requestsPerSec / reference.requestsPerSec) * 1000) / 1000, redisCommandsPerSend: perSend }
+    const redisCpuMicrosPerSend = await cpuPerSend([admin], cpuBefore, real.accepted)
+    results.sendRoute = { reference, real, ratio: Math.round((real.requestsPerSec / reference.requestsPerSec) * 1000) / 1000, redisCommandsPerSend: perSend, redisCpuMicrosPerSend }
   } finally {
     await redis.stop()
   }
@@ -52,10 +68,19 @@ async function clusterBench() {
     const masters = await cluster.masters()
     const clients = masters.map((p) => new Redis({ port: p }))
     await Promise.all(clients.map((c) => c.config('RESETSTAT')))
+    const cpuBefore = await Promise.all(clients.map(redisCpuSeconds))
     const real = await loadSendRoute({ port: apiPort, seconds: SECONDS, prefix: '158' }).finally(() => api.stop())
     const perSend = await commandsPerSend(clients, real.accepted)
+    const redisCpuMicrosPerSend = await cpuPerSend(clients, cpuBefore, real.accepted)
     clients.forEach((c) => c.disconnect())
-    results.cluster = { masters: masters.length, real, redisCommandsPerSend: perSend }
+    // Each master is one core's worth of Redis. A send costs redisCpuMicrosPerSend of Redis CPU in all
+    // (its script on the mobile's master, the per-IP keys on theirs), so n masters on their own cores
+    // carry n × 1e6 / that, when partitions and client IPs spread evenly and the APIs keep up.
+    const perMaster = Math.round(1e6 / Math.max(1, redisCpuMicrosPerSend))
+    results.cluster = {
+      masters: masters.length, real, redisCommandsPerSend: perSend, redisCpuMicrosPerSend,
+      capacityEstimate: { perMasterCore: perMaster, masters3: 3 * perMaster, masters6: 6 * perMaster, masters12: 12 * perMaster },
+    }
     if (results.sendRoute) results.cluster.vsStandalone = Math.round((real.requestsPerSec / results.sendRoute.real.requestsPerSec) * 1000) / 1000
   } finally {
     await cluster.stop()
@@ -78,12 +103,16 @@ if (results.sendRoute) {
   rows.push(['send route: real API (req/s)', s.real.requestsPerSec, `p99 ${s.real.latencyP99Ms} ms, ${s.real.accepted} accepted, ${s.real.non2xx} non-2xx`])
   rows.push(['send route: ratio (target >= 0.85)', s.ratio, ''])
   rows.push(['send route: Redis commands per send', s.redisCommandsPerSend, 'INFO commandstats'])
+  rows.push(['send route: Redis CPU per send (µs)', s.redisCpuMicrosPerSend, 'INFO cpu'])
 }
 if (results.cluster) {
   const c = results.cluster
   rows.push([`cluster (${c.masters} masters) send route (req/s)`, c.real.requestsPerSec, `p99 ${c.real.latencyP99Ms} ms, ${c.real.non2xx} non-2xx`])
   if (c.vsStandalone !== undefined) rows.push(['cluster vs standalone (target >= 0.6)', c.vsStandalone, ''])
   rows.push(['cluster: Redis commands per send', c.redisCommandsPerSend, 'summed over masters'])
+  rows.push(['cluster: Redis CPU per send (µs)', c.redisCpuMicrosPerSend, 'summed over masters'])
+  const e = c.capacityEstimate
+  rows.push(['cluster: sends/s on own cores, 3/6/12 masters', `${e.masters3} / ${e.masters6} / ${e.masters12}`, `${e.perMasterCore} per master core`])
 }
 if (results.sender) for (const [k, v] of Object.entries(results.sender)) rows.push([`sender: ${k}`, v, ''])
 const width = Math.max(...rows.map((r) => r[0].length))
@@ -93,3 +122,4 @@ for (const [k, v, note] of rows) console.log(`${k.padEnd(width)} | ${v} | ${note
 mkdirSync('bench/results', { recursive: true })
 writeFileSync('bench/results/latest.json', JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, ...results }, null, 2))
 console.log('\nwritten bench/results/latest.json')
+process.exit(0) // a client of a stopped server may still be retrying its connection
