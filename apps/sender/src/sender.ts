@@ -198,7 +198,7 @@ export class Sender {
     for (const wake of this.#sleepers) wake()
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['await the reads', () => this.#awaitReads(deadline)],
-      ['hand back unstarted entries', () => this.#handBack()],
+      ['hand back unstarted entries', () => this.#until(this.#handBack(), deadline)],
       ['await the jobs in flight', () => this.#awaitInFlight(deadline)],
       ['close the blocking connections', async () => { for (const g of this.#groups) if (g.client && g.client !== this.#o.blockingRedis) g.client.disconnect() }],
     ]

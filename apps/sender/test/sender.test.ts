@@ -509,6 +509,8 @@ t.test('6. cluster: every partition has its own blocking read, so a job on any o
       .every((st) => st === 'sent'), { what: 'every status sent' })
     const pendingCounts = await Promise.all(Array.from({ length: 16 }, (_, p) => redis.xpending(partition(p, 16, true).stream, GROUP) as Promise<[number]>))
     t.same(pendingCounts.map((x) => Number(x[0])), Array(16).fill(0), 'nothing pending on any partition')
+    const samples = await sender.sampleStreams()
+    t.same(samples.map((x) => x.pending), Array(16).fill(0), 'the metrics sampler reads every partition')
   } finally {
     await sender.close()
     redis.disconnect()
