@@ -120,6 +120,8 @@ export class Sender {
   #ticking = false
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
+  /** the shutdown deadline (epoch ms), once close() was called */
+  #deadline = Number.POSITIVE_INFINITY
   #groupsReady: Promise<void> | undefined
 
   constructor(options: SenderOptions) {
@@ -191,6 +193,7 @@ export class Sender {
   }
 
   async #shutdown(deadline: number): Promise<void> {
+    this.#deadline = deadline
     this.#running = false
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
@@ -564,16 +567,12 @@ export class Sender {
         if (outcome.fee === undefined) args.push(3, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId)
         else args.push(4, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId, 'fee', outcome.fee)
       }
-      try {
-        await this.#redis.senderFinish(p.stream, ...args)
+      if (await this.#recordAccepted(p, args, items.length)) {
         const metrics = this.#o.metrics
         for (const { h } of items) {
           metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
           if (this.#log.isLevelEnabled('debug')) this.#log.debug({ requestId: h.job.requestId }, 'sms accepted by the provider')
         }
-      } catch (err) {
-        this.#log.error({ err, partition: p.index, count: items.length },
-          'recording accepted sends failed; their leases hold off a resend until they expire, then the entries are claimed again')
       }
       // Held until the completion is written: no claim pass hands these entries out again meanwhile.
       for (const a of items) this.#holding.delete(a.h.e.key)
@@ -582,6 +581,30 @@ export class Sender {
       this.#afterRelease()
     }
     q.flushing = false
+  }
+
+  /**
+   * finish.lua for messages a provider already accepted. It is idempotent, so it is retried
+   * (50 ms doubling to 1 s) through a Redis outage or a failover until it lands: giving up would
+   * let the lease lapse and a peer send the message again. Only a shutdown deadline stops it.
+   */
+  async #recordAccepted(p: Partition, args: Array<string | number>, count: number): Promise<boolean> {
+    for (let delay = 50, warned = false; ; delay = Math.min(2 * delay, 1000)) {
+      try {
+        await this.#redis.senderFinish(p.stream, ...args)
+        if (warned) this.#log.info({ partition: p.index, count }, 'accepted sends recorded after a retry')
+        return true
+      } catch (err) {
+        if (this.#closing !== undefined && Date.now() >= this.#deadline) {
+          this.#log.error({ err, partition: p.index, count },
+            'recording accepted sends failed at shutdown; their leases hold off a resend until they expire, then the entries are claimed again')
+          return false
+        }
+        if (!warned) this.#log.warn({ err, partition: p.index, count }, 'recording accepted sends failed; retrying until Redis takes it')
+        warned = true
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
   }
 
   async #sendBulk(h: Leased): Promise<void> {

@@ -32,9 +32,10 @@ export function createRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NO
         scaleReads: 'master',
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
         slotsRefreshTimeout: 1000,
-        // ioredis follows MOVED only when a whole pipeline fails alike (not script + WAIT), so the
-        // slot map is also refreshed on a timer: a promoted replica is found within 2 s regardless.
-        slotsRefreshInterval: 2000,
+        // The API's script + WAIT pipelines: ioredis follows MOVED only when a whole pipeline fails
+        // alike, so its slot map is also refreshed on a timer (a promoted replica is found within 2 s).
+        // Senders follow MOVED on their own commands and skip the timer's idle cost.
+        ...(failFast ? { slotsRefreshInterval: 2000 } : {}),
         maxRedirections: failFast ? 2 : 16,
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,

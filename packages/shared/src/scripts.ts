@@ -19,12 +19,7 @@ export const SCRIPTS = {
   smsStatus: { file: 'status', numberOfKeys: 1 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
-  // the sender's scripts (apps/sender/src/sender.ts)
-  smsLease: { file: 'lease', numberOfKeys: 2 },
-  smsFinish: { file: 'finish', numberOfKeys: 4 },
-  smsRetry: { file: 'retry', numberOfKeys: 4 },
-  smsPromote: { file: 'promote', numberOfKeys: 2 },
-  smsDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
+  // the sender's own scripts are registered in apps/sender/src/scripts.ts
 } as const satisfies Record<string, { file: string, numberOfKeys?: number }>
 
 type Arg = string | number | Buffer
@@ -38,14 +33,6 @@ declare module 'ioredis' {
     smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>
     smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>
     smsReceipt(serial: string, now: number, delivered: '1' | '0', reason: string, requestPrefix: string): Result<[number, string], Context>
-    smsLease(lease: string, request: string, token: string, leaseMs: number, now: number, attempts: number): Result<'ok' | 'done' | 'busy', Context>
-    smsFinish(stream: string, request: string, lease: string, serial: string, group: string, id: string, now: number, status: string,
-      doneMs: number, serialMs: number, requestId: string, results: string, ...fields: Arg[]): Result<number, Context>
-    smsRetry(stream: string, retries: string, request: string, lease: string, group: string, id: string, now: number, due: number,
-      member: string, token: string, results: string, ...fields: Arg[]): Result<number, Context>
-    smsPromote(retries: string, stream: string, now: number, limit: number): Result<number, Context>
-    smsDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,
-      now: number, maxlen: number, token: string, blockMs: number, reason: string, error: string, attempts: number, ...fields: Arg[]): Result<number, Context>
   }
 }
 
