@@ -88,7 +88,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
     app.addHook('onClose', async () => { await waitRedis.quit().catch(() => waitRedis.disconnect()) })
   }
   const send = codeSender(deps.redis, ctx, app.metrics, deps.waitRedis)
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { clients: deps.waitRedis ? [deps.redis, deps.waitRedis] : [deps.redis] })
   await app.register(smsCodeRoutes, { send })
   await app.register(legacyRoutes, { send })
   await app.register(verifyRoutes, { ctx })

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, configSchema, createRedis, FAIL_FAST, loadConfig, randomPepper, sealKeyFrom } from '@sms-verify/shared'
+import { type Config, ConfigError, configSchema, createRedis, FAIL_FAST, failFastWithWait, loadConfig, randomPepper, sealKeyFrom } from '@sms-verify/shared'
 import { buildApp } from './app.js'
 import { createApiLogger } from './logger.js'
 
@@ -22,7 +22,7 @@ const redis = createRedis(config, FAIL_FAST)
 // FAIL_FAST answers 503 while Redis is away; the client reconnects by itself, so errors are only logged.
 redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'))
 
-const waitRedis = config.REDIS_WAIT_REPLICAS > 0 ? createRedis(config, FAIL_FAST) : undefined
+const waitRedis = config.REDIS_WAIT_REPLICAS > 0 ? createRedis(config, failFastWithWait(config.REDIS_WAIT_TIMEOUT_MS)) : undefined
 waitRedis?.on('error', (err: Error) => log.warn({ err }, 'redis connection error (wait client)'))
 
 const app = await buildApp(config, {

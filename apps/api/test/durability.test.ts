@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createRedis, FAIL_FAST } from '@sms-verify/shared'
+import { createRedis, FAIL_FAST, failFastWithWait } from '@sms-verify/shared'
 import { startRedis, waitFor } from '@sms-verify/testing'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from '../src/app.js'
@@ -10,13 +10,16 @@ t.test('REDIS_WAIT_REPLICAS: 202 only once a replica holds the send, else 503 un
   const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] })
   t.teardown(() => replica.stop())
   await waitFor(async () => /master_link_status:up/.test(await replica.client().info('replication')), { what: 'replica linked' })
+  await waitFor(async () => /slave0:.*state=online/.test(await primary.client().info('replication')), { what: 'the primary counts the replica online' })
 
-  const config = testConfig(primary, { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1000' })
+  const config = testConfig(primary, { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1500' })
   const redis = createRedis(config, FAIL_FAST)
-  const waitRedis = createRedis(config, FAIL_FAST)
+  const waitRedis = createRedis(config, failFastWithWait(config.REDIS_WAIT_TIMEOUT_MS))
   for (const c of [redis, waitRedis]) c.on('error', () => undefined)
   const app = await buildApp(config, { redis, waitRedis, pepper: randomBytes(32) })
   t.teardown(() => app.close())
+  // readiness covers the WAIT client too: both connections up before the first send
+  await waitFor(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { what: 'the API ready' })
 
   const mobile = freshMobile()
   const ok = await sendCode(app, { mobile, purpose: 'register' })
@@ -31,7 +34,7 @@ t.test('REDIS_WAIT_REPLICAS: 202 only once a replica holds the send, else 503 un
   const tookMs = performance.now() - started
   t.equal(refused.statusCode, 503)
   t.equal(refused.json().error, 'unavailable')
-  t.ok(tookMs < 2500, `answered soon after the WAIT timeout, never a hang (${Math.round(tookMs)} ms)`)
+  t.ok(tookMs < 3000, `answered soon after the 1.5 s WAIT timeout, never a hang (${Math.round(tookMs)} ms)`)
   // Honest 503: the job was queued but is not known to be durable; the sender still sends it.
   t.equal((await streamEntries(primary)).length, 2)
 

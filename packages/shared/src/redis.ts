@@ -54,3 +54,12 @@ export const FAIL_FAST: RedisOptions = {
   commandTimeout: 800,
   connectTimeout: 1000,
 }
+
+/**
+ * The API's client for sends followed by WAIT: fail fast too, but a reply may take the WAIT
+ * timeout itself on top, so the client must not give up on it first.
+ */
+export const failFastWithWait = (waitTimeoutMs: number): RedisOptions => ({
+  ...FAIL_FAST,
+  commandTimeout: (FAIL_FAST.commandTimeout ?? 800) + waitTimeoutMs,
+})
