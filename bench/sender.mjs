@@ -14,7 +14,7 @@ import { Sender } from '../apps/sender/dist/sender.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child() { return silent } }
+const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, isLevelEnabled: () => false, child() { return silent } }
 
 function freePort() {
   return new Promise((resolve, reject) => {
