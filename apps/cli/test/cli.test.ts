@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GROUP, keys, MINUTE_MS } from '@sms-verify/shared'
+import { GROUP, keys, MINUTE_MS, sentBucketOf } from '@sms-verify/shared'
 import { startRedis } from '@sms-verify/testing'
 import { codeJob, deadFields, partitionsOf, sms, startSms } from './helpers/sms.js'
 
@@ -18,6 +18,11 @@ t.test('stats on one partition: length, lag, pending per consumer, dead letters,
   await redis.xreadgroup('GROUP', GROUP, 'sender-a', 'COUNT', 2, 'STREAMS', k.jobs, '>')
   await redis.xreadgroup('GROUP', GROUP, 'sender-b', 'COUNT', 1, 'STREAMS', k.jobs, '>')
   await redis.xadd(k.dead, '*', ...deadFields(codeJob(p!, '+8613912345678'), 'permanent', 'bad number'))
+  // The senders' counts of accepted sends: 2 now, 1 half a minute ago, 5 two minutes ago (out of the window).
+  const bucket = sentBucketOf(Date.now())
+  await redis.set(k.sentCounter(bucket), 2)
+  await redis.set(k.sentCounter(bucket - 3), 1)
+  await redis.set(k.sentCounter(bucket - 12), 5)
 
   const env = { REDIS_URL: server.url }
   const r = await sms(env, 'stats', '--json')
@@ -44,6 +49,7 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
     const k = keys(p)
     for (let j = 0; j <= i; j++) await redis.xadd(k.jobs, '*', ...codeJob(p, `+86138000000${i}${j}`).fields)
     await redis.xgroup('CREATE', k.jobs, GROUP, '0')
+    await redis.set(k.sentCounter(sentBucketOf(Date.now())), i + 1)
   }
   await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 1, 'STREAMS', keys(ps[3]!).jobs, '>')
   await redis.xreadgroup('GROUP', GROUP, 'sender-x', 'COUNT', 2, 'STREAMS', keys(ps[2]!).jobs, '>')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import {
-  DEAD_LETTER_MAXLEN, GROUP, allPartitions, clusterMode, decodeJob, encodeJob, keys, partitionCount, sealKeyFrom, unseal,
+  DEAD_LETTER_MAXLEN, GROUP, SENT_BUCKET_TTL_MS, allPartitions, clusterMode, decodeJob, encodeJob, keys, partitionCount, sealKeyFrom, sentBucketOf, unseal,
   type BulkJob, type CodeJob, type Config, type E164, type Job, type Partition, type PartitionKeys, type RedisClient,
 } from '@sms-verify/shared'
 import type { Cluster, Redis } from 'ioredis'
@@ -558,7 +558,7 @@ export class Sender {
       const items = q.items
       q.items = []
       const now = Date.now()
-      const args: Array<string | number> = [GROUP, now]
+      const args: Array<string | number> = [GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS]
       const serialMs = this.#serialMs()
       for (const { h, outcome, attempts } of items) {
         const requestId = h.job.requestId
@@ -654,7 +654,7 @@ export class Sender {
       }
     }
     const now = Date.now()
-    await this.#redis.senderFinish(h.e.p.stream, GROUP, now, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
+    await this.#redis.senderFinish(h.e.p.stream, GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
       h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts)
     this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
   }

@@ -1,4 +1,4 @@
-import { GROUP, createRedis, keys, partition, partitionIndexOf, sealKeyFrom, type Config } from '@sms-verify/shared'
+import { GROUP, createRedis, keys, partition, partitionIndexOf, sealKeyFrom, sentBucketOf, type Config } from '@sms-verify/shared'
 import { startRedis, startRedisCluster, waitFor } from '@sms-verify/testing'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
@@ -49,6 +49,9 @@ t.test('a job is sent once, acked, and its status reads sent with provider and m
     t.ok(st.sentAt)
     t.equal(await plain.get(keys(p0).serial('test', st.messageId!)), id, 'serial mapping for receipts')
     t.equal(await plain.get(keys(p0).lease(id)), 'done', 'done marker')
+    const bucket = sentBucketOf(Date.now())
+    const counted = await plain.mget(keys(p0).sentCounter(bucket), keys(p0).sentCounter(bucket - 1))
+    t.equal(counted.reduce((n, c) => n + Number(c ?? 0), 0), 1, 'counted for pnpm sms stats')
     const pending = await plain.xpending(p0.stream, GROUP) as [number]
     t.equal(pending[0], 0, 'nothing pending')
     t.equal((await deliveries()).length, 1)

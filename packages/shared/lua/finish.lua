@@ -7,7 +7,8 @@
 -- verified, burnt, superseded, expired): a late finish after a receipt keeps 'delivered'.
 -- KEYS[1] stream (the only declared key, so Redis Cluster clients route the call by it; the
 --   per-job keys below carry the same hash tag, hence the same slot)
--- ARGV[1] group   ARGV[2] now (ms)
+-- ARGV[1] group   ARGV[2] now (ms)   ARGV[3] sent counter (this bucket's; same slot)
+-- ARGV[4] that counter's TTL (ms)
 -- then per job: lease key, request key (status hash), serial key (provider message id -> request
 --   id, for receipts; written when serial ms > 0), entry id, status ('sent'; '' = ack only),
 --   done-marker ms (0 = none), serial ms (0 = none), request id, per-number results JSON to merge
@@ -18,7 +19,8 @@ local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
   verified = 4, burnt = 4, superseded = 4, expired = 4 }
 local group, now = ARGV[1], ARGV[2]
 local ids = {}
-local a = 3
+local sentJobs = 0
+local a = 5
 while a <= #ARGV do
   local lease, request, serial = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   a = a + 3
@@ -48,8 +50,13 @@ while a <= #ARGV do
     if from < 3 and to >= from then fields[#fields + 1] = 'status'; fields[#fields + 1] = status end
     redis.call('HSET', request, unpack(fields))
   end
+  if status == 'sent' then sentJobs = sentJobs + 1 end
   if doneMs > 0 then redis.call('SET', lease, 'done', 'PX', doneMs) end
   if serialMs > 0 then redis.call('SET', serial, requestId, 'PX', serialMs) end
+end
+if sentJobs > 0 then
+  redis.call('INCRBY', ARGV[3], sentJobs)
+  redis.call('PEXPIRE', ARGV[3], ARGV[4])
 end
 if #ids == 0 then return 0 end
 return redis.call('XACK', KEYS[1], group, unpack(ids))

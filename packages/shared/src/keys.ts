@@ -61,6 +61,8 @@ export const keys = (p: Partition) => {
     serial: (provider: string, messageId: string) => `${base}:serial:${provider}:${messageId}`,
     /** sorted set of jobs waiting for a retry: score = due time, member = encoded job */
     retries: `${base}:retries`,
+    /** jobs a provider accepted in one SENT_BUCKET_MS bucket (sentBucketOf), for `pnpm sms stats` */
+    sentCounter: (bucket: number) => `${base}:sent:${bucket}`,
     /** per-request send marker with a lease: while set, no other sender calls a provider for it */
     lease: (requestId: string) => `${base}:lease:${requestId}`,
   }

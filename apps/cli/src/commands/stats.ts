@@ -1,4 +1,4 @@
-import { GROUP, MINUTE_MS, type Partition, type RedisClient } from '@sms-verify/shared'
+import { GROUP, MINUTE_MS, SENT_BUCKET_MS, keys, sentBucketOf, type Partition, type RedisClient } from '@sms-verify/shared'
 import type { Context } from '../context.js'
 import { pairs, table } from '../format.js'
 
@@ -20,7 +20,7 @@ export interface PartitionStats {
   pendingByConsumer: Record<string, number>
   /** XLEN of the dead stream */
   dead: number
-  /** jobs enqueued in the last 60 s (entries with ids newer than now − 60 s) */
+  /** jobs a provider accepted in the last minute (the senders' 10 s buckets, the current one included) */
   lastMinute: number
 }
 
@@ -62,21 +62,18 @@ async function pendingByConsumer(redis: RedisClient, stream: string): Promise<Re
  * Entries newer than `since`, counted a page of ids at a time. Bounded by the
  * minute's traffic, which the stream's MAXLEN and the send budget bound too.
  */
-async function countSince(redis: RedisClient, stream: string, since: number, page = 5000): Promise<number> {
-  let count = 0
-  let start = String(since)
-  for (;;) {
-    const batch = (await redis.xrange(stream, start, '+', 'COUNT', page)) as Array<[string, string[]]>
-    count += batch.length
-    if (batch.length < page) return count
-    start = `(${batch[batch.length - 1]![0]}`
-  }
+/** Sends of the last minute: the senders count accepted jobs per SENT_BUCKET_MS bucket (finish.lua). */
+async function sentLastMinute(redis: RedisClient, p: Partition, now: number): Promise<number> {
+  const newest = sentBucketOf(now)
+  const buckets = Array.from({ length: MINUTE_MS / SENT_BUCKET_MS }, (_, i) => keys(p).sentCounter(newest - i))
+  const counts = await redis.mget(...buckets) // one slot: every bucket carries the partition's tag
+  return counts.reduce((sum, c) => sum + Number(c ?? 0), 0)
 }
 
 export async function partitionStats(redis: RedisClient, p: Partition, now: number): Promise<PartitionStats> {
   const [length, group, byConsumer, dead, lastMinute] = await Promise.all([
     redis.xlen(p.stream), groupInfo(redis, p.stream), pendingByConsumer(redis, p.stream),
-    redis.xlen(p.deadStream), countSince(redis, p.stream, now - MINUTE_MS),
+    redis.xlen(p.deadStream), sentLastMinute(redis, p, now),
   ])
   return {
     partition: p.index, stream: p.stream, deadStream: p.deadStream, length,
@@ -107,7 +104,7 @@ export async function stats(ctx: Context): Promise<void> {
   const s = await collectStats(ctx)
   if (ctx.json) return ctx.io.out(JSON.stringify(s))
   const lag = (v: number | null) => (v === null ? '?' : v)
-  const rows: Array<Array<string | number>> = [['partition', 'stream', 'length', 'lag', 'pending', 'consumers', 'dead', 'last 60 s']]
+  const rows: Array<Array<string | number>> = [['partition', 'stream', 'length', 'lag', 'pending', 'consumers', 'dead', 'sent 60 s']]
   for (const p of s.partitions) rows.push([p.partition, p.stream + (p.group ? '' : ' (no group)'), p.length, lag(p.lag), p.pending, p.consumers, p.dead, p.lastMinute])
   const t = s.totals
   if (s.partitions.length > 1) rows.push(['total', `${s.partitions.length} partitions`, t.length, t.lagUnknown ? `${t.lag}+?` : t.lag, t.pending, t.consumers, t.dead, t.lastMinute])
