@@ -73,7 +73,13 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
   }
 
   return async function send(input: SendInput, log: FastifyBaseLogger): Promise<Accepted> {
-    const mobile = admitMobile(input.mobile, config.ALLOWED_REGIONS)
+    let mobile: E164
+    try {
+      mobile = admitMobile(input.mobile, config.ALLOWED_REGIONS)
+    } catch (err) {
+      metrics.refused.inc({ reason: (err as ApiError).error })
+      throw err
+    }
     const { purpose } = input
     const now = ctx.now()
     const p = partitionIndexOf(mobile, ctx.partitions.length)

@@ -204,7 +204,11 @@ t.test('sealed jobs: no code in the stream, the key opens it', async (t) => {
 })
 
 t.test('metrics count issued and refused codes', async (t) => {
+  t.equal((await sendCode(app, { mobile: '12345', purpose: 'register' })).json().error, 'invalid_mobile')
+  t.equal((await sendCode(app, { mobile: '+12025550123', purpose: 'register' })).json().error, 'region_not_allowed')
   const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(text, /sms_codes_refused_total\{reason="invalid_mobile"\} [1-9]/)
+  t.match(text, /sms_codes_refused_total\{reason="region_not_allowed"\} [1-9]/)
   t.match(text, /sms_codes_issued_total\{purpose="register"\} \d+/)
   t.match(text, /sms_codes_refused_total\{reason="too_frequent"\} \d+/)
   t.match(text, /sms_api_requests_total\{method="POST",route="\/v1\/sms-codes",status="202"\} \d+/)

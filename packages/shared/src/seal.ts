@@ -16,7 +16,9 @@ export function seal(key: Buffer, plaintext: string, requestId: string): string 
 /** Throws when the key, the request id or the bytes do not match. */
 export function unseal(key: Buffer, sealed: string, requestId: string): string {
   const raw = Buffer.from(sealed, 'base64url')
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+  // A short input would otherwise pass a truncated tag, which GCM accepts unless its length is pinned.
+  if (raw.length < 12 + 16) throw new Error('sealed code too short')
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12), { authTagLength: 16 })
   decipher.setAAD(Buffer.from(requestId))
   decipher.setAuthTag(raw.subarray(12, 28))
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')

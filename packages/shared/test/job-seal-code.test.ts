@@ -20,6 +20,11 @@ t.test('sealing binds the code to its request id', async (t) => {
   t.equal(unseal(key, sealed, '0-req'), '123456')
   t.throws(() => unseal(key, sealed, '0-other'))
   t.throws(() => unseal(randomBytes(32), sealed, '0-req'))
+  const raw = Buffer.from(sealed, 'base64url')
+  const truncatedTag = Buffer.concat([raw.subarray(0, 12), raw.subarray(12, 16)]).toString('base64url')
+  t.throws(() => unseal(key, truncatedTag, '0-req'), 'a truncated tag is refused')
+  const shortTagWithBody = Buffer.concat([raw.subarray(0, 12), raw.subarray(12, 24), raw.subarray(28)]).toString('base64url')
+  t.throws(() => unseal(key, shortTagWithBody, '0-req'), 'a forged short tag is refused')
 })
 
 t.test('codes are zero-padded digits; HMACs depend on every part', async (t) => {
