@@ -1,8 +1,6 @@
 -- dead-letter.lua: a job that failed for good goes to the dead stream, atomically with its ack
 -- and its 'failed' status; a carrier frequency limit also blocks the number until it ends.
--- Whose job is it? As in retry.lua: the handling whose lease token still holds it; after a
--- lapsed lease, only if nobody moved the job on (XACK 1, or XACK 0 while the record still
--- names this entry, or no lease was ever taken, and no end): an XACK of 0 never drops it.
+-- Whose job is it? See lib/take-job.lua (no lease ever taken counts as a lapsed one).
 -- KEYS[1] stream   KEYS[2] dead stream   KEYS[3] request (status hash)   KEYS[4] lease
 -- KEYS[5] carrier block (only written when ARGV[6] > 0)
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] dead stream MAXLEN (approximate)
@@ -10,22 +8,12 @@
 -- ARGV[8] error   ARGV[9] attempts   ARGV[10] per-number results JSON to merge ('' = none)
 -- ARGV[11..] dead entry fields (field, value pairs)
 -- returns 1 when dead-lettered, 0 when the job is not this handling's to end
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
+--#include take-job.lua
 local group, id, now, token = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
-local held = redis.call('GET', KEYS[4])
-if held ~= token then
-  if held == 'done' then redis.call('XACK', KEYS[1], group, id) return 0 end
-  if held then return 0 end
-  if redis.call('XACK', KEYS[1], group, id) == 0 then
-    local rec = redis.call('HMGET', KEYS[3], 'status', 'entryId')
-    if (rec[1] and (RANK[rec[1]] or 0) >= 2) or (rec[2] and rec[2] ~= id) then return 0 end
-  end
-else
-  redis.call('XACK', KEYS[1], group, id)
-  redis.call('DEL', KEYS[4])
-end
+local mine, held = takeJob(KEYS[1], KEYS[3], KEYS[4], group, id, token)
+if not mine then return 0 end
+if held then redis.call('DEL', KEYS[4]) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 11))
 local blockMs = tonumber(ARGV[6])
 if blockMs > 0 then redis.call('SET', KEYS[5], ARGV[7], 'PX', blockMs) end

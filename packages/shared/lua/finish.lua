@@ -14,9 +14,7 @@
 --   done-marker ms (0 = none), serial ms (0 = none), request id, per-number results JSON to merge
 --   ('' = none), field count f, then f field, value pairs
 -- returns the number of entries acked (fewer when some had already been acked or trimmed)
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
 local group, now = ARGV[1], ARGV[2]
 local ids = {}
 local sentJobs = 0

@@ -17,9 +17,7 @@
 -- then per entry (from ARGV[5], 6 each): lease key, request key (status hash), entry id,
 --   token (unique per handling), entry attempts, expiresAt
 -- returns a flat list, per entry: code, base   (code: 1 ok, 2 done, 3 stale, 4 busy, 5 expired, 6 exhausted)
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
 local group, now, leaseMs, maxAttempts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 
 -- stream ids "ms-seq": is a older than b?

@@ -8,9 +8,7 @@
 -- ARGV[1] now (ms)   ARGV[2] '1' delivered, '0' undelivered   ARGV[3] carrier's reason ('' for none)
 -- ARGV[4] request key prefix (same slot as KEYS[1]; the request id is learnt here)
 -- returns {1, queuedAt} applied | {-1, queuedAt} already final, timestamp added | {0, ''} unknown
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
 local id = redis.call('GET', KEYS[1])
 if not id then return {0, ''} end
 local request = ARGV[4] .. id

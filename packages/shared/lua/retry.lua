@@ -1,10 +1,6 @@
 -- retry.lua: hand a transiently failed job to the retry set, atomically with its ack, so the
 -- retry survives this process and is neither lost (ack without ZADD) nor doubled (ZADD without ack).
--- Whose job is it? The handling whose lease token still holds it. When the lease lapsed
--- meanwhile, the job is scheduled only if nobody moved it on: the entry was still pending
--- (XACK 1), or it left the pending list without a trace (its consumer deleted, the group
--- re-created: XACK 0) while the record still names this entry and no end. So an XACK of 0
--- never silently drops the work.
+-- Whose job is it? See lib/take-job.lua: an XACK of 0 never silently drops the work.
 -- After a call that TIMED OUT (ARGV[7] = '1') the message may still reach the phone: the lease
 -- is kept until it expires and the retry is due no earlier than the lease's end.
 -- KEYS[1] stream   KEYS[2] retries (zset: score = due ms, member = job fields as JSON)
@@ -13,24 +9,13 @@
 -- ARGV[6] lease token of this handling   ARGV[7] '1' keep the lease (a call timed out), else '0'
 -- ARGV[8] per-number results JSON to merge ('' = none)   ARGV[9..] field, value pairs for the record
 -- returns the due time (ms) when scheduled; 0 when the job is not this handling's to schedule
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
+--#include take-job.lua
 local group, id, now, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
-local held = redis.call('GET', KEYS[4])
-if held ~= token then
-  if held == 'done' then redis.call('XACK', KEYS[1], group, id) return 0 end
-  -- another handling holds the lease: the job is theirs; the entry stays pending for them
-  if held then return 0 end
-  if redis.call('XACK', KEYS[1], group, id) == 0 then
-    local rec = redis.call('HMGET', KEYS[3], 'status', 'entryId')
-    if (rec[1] and (RANK[rec[1]] or 0) >= 2) or (rec[2] and rec[2] ~= id) then return 0 end
-  end
-else
-  redis.call('XACK', KEYS[1], group, id)
-end
+local mine, held = takeJob(KEYS[1], KEYS[3], KEYS[4], group, id, token)
+if not mine then return 0 end
 local due = tonumber(ARGV[4])
-if held == token then
+if held then
   if ARGV[7] == '1' then
     local left = redis.call('PTTL', KEYS[4])
     if left > 0 and now + left > due then due = now + left end

@@ -4,9 +4,7 @@
 -- KEYS[1] request (status hash)
 -- ARGV[1] now (ms)   ARGV[2] new status   ARGV[3..] field, value pairs to record
 -- returns 1 when the status changed, 0 when only fields were added, -1 when no record exists
-local RANK = { queued = 0, sending = 1, retrying = 1, sent = 2,
-  failed = 3, delivered = 3, undelivered = 3,
-  verified = 4, burnt = 4, superseded = 4, expired = 4 }
+--#include status-rank.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local now = ARGV[1]
 local new = ARGV[2]

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis, Result } from 'ioredis'
 
-const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8')
+const read = (path: string) => readFileSync(new URL(`../lua/${path}`, import.meta.url), 'utf8')
+
+/**
+ * A script's source. Redis runs each script alone, so pieces several scripts share live in
+ * lua/lib and are pasted in where a line says `--#include <file>`.
+ */
+const lua = (name: string) => read(`${name}.lua`).replace(/^--#include (\S+)$/gm, (_, lib: string) => read(`lib/${lib}`).trimEnd())
 
 /**
  * Every Lua script, registered once per connection with defineCommand; ioredis
