@@ -9,6 +9,7 @@
 -- ARGV[11..] dead entry fields (field, value pairs)
 -- returns 1 when dead-lettered, 0 when the job is not this handling's to end
 --#include status-rank.lua
+--#include merge-results.lua
 --#include take-job.lua
 local group, id, now, token = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local mine, held = takeJob(KEYS[1], KEYS[3], KEYS[4], group, id, token)
@@ -20,15 +21,7 @@ if blockMs > 0 then redis.call('SET', KEYS[5], ARGV[7], 'PX', blockMs) end
 if redis.call('EXISTS', KEYS[3]) == 1 then
   local current = redis.call('HGET', KEYS[3], 'status')
   redis.call('HSET', KEYS[3], 'failedAt', now, 'updatedAt', now, 'error', ARGV[8], 'failReason', ARGV[7], 'attempts', ARGV[9])
-  if ARGV[10] ~= '' then
-    local merged = cjson.decode(redis.call('HGET', KEYS[3], 'results') or '{}')
-    for mobile, r in pairs(cjson.decode(ARGV[10])) do merged[mobile] = r end
-    local sent, failed = 0, 0
-    for _, r in pairs(merged) do
-      if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
-    end
-    redis.call('HSET', KEYS[3], 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
-  end
+  if ARGV[10] ~= '' then mergeResults(KEYS[3], ARGV[10]) end
   if (RANK[current] or 0) < 2 then redis.call('HSET', KEYS[3], 'status', 'failed') end
 end
 return 1

@@ -15,6 +15,7 @@
 --   ('' = none), field count f, then f field, value pairs
 -- returns the number of entries acked (fewer when some had already been acked or trimmed)
 --#include status-rank.lua
+--#include merge-results.lua
 local group, now = ARGV[1], ARGV[2]
 local ids = {}
 local sentJobs = 0
@@ -31,15 +32,7 @@ while a <= #ARGV do
   local current = status ~= '' and redis.call('HGET', request, 'status')
   if current then
     if results ~= '' then
-      local merged = cjson.decode(redis.call('HGET', request, 'results') or '{}')
-      for mobile, r in pairs(cjson.decode(results)) do merged[mobile] = r end
-      local sent, failed = 0, 0
-      for _, r in pairs(merged) do
-        if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
-      end
-      fields[#fields + 1] = 'results'; fields[#fields + 1] = cjson.encode(merged)
-      fields[#fields + 1] = 'sent'; fields[#fields + 1] = sent
-      fields[#fields + 1] = 'failed'; fields[#fields + 1] = failed
+      local sent = mergeResults(request, results)
       if sent == 0 and status == 'sent' then status = 'failed' end
     end
     local from, to = RANK[current] or 0, RANK[status]

@@ -10,6 +10,7 @@
 -- ARGV[8] per-number results JSON to merge ('' = none)   ARGV[9..] field, value pairs for the record
 -- returns the due time (ms) when scheduled; 0 when the job is not this handling's to schedule
 --#include status-rank.lua
+--#include merge-results.lua
 --#include take-job.lua
 local group, id, now, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
 local mine, held = takeJob(KEYS[1], KEYS[3], KEYS[4], group, id, token)
@@ -30,14 +31,6 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   -- the job now waits in the retry set: any copy still in the stream is stale (lease.lua)
   redis.call('HSET', KEYS[3], 'retryingAt', now, 'updatedAt', now, 'retryAt', due, 'entryId', 'retry')
   if #ARGV > 8 then redis.call('HSET', KEYS[3], unpack(ARGV, 9)) end
-  if ARGV[8] ~= '' then
-    local merged = cjson.decode(redis.call('HGET', KEYS[3], 'results') or '{}')
-    for mobile, r in pairs(cjson.decode(ARGV[8])) do merged[mobile] = r end
-    local sent, failed = 0, 0
-    for _, r in pairs(merged) do
-      if r.status == 'sent' then sent = sent + 1 elseif r.status == 'failed' then failed = failed + 1 end
-    end
-    redis.call('HSET', KEYS[3], 'results', cjson.encode(merged), 'sent', sent, 'failed', failed)
-  end
+  if ARGV[8] ~= '' then mergeResults(KEYS[3], ARGV[8]) end
 end
 return due
