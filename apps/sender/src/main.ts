@@ -6,6 +6,7 @@ import { createMetricsServer } from './http.js'
 import { SenderMetrics } from './metrics.js'
 import type { Provider } from './provider.js'
 import { createProviders, failoverOptions } from './providers/index.js'
+import { purposesWithoutTemplate } from './providers/require-config.js'
 import { ReceiptPoller } from './receipts/poller.js'
 import { Sender } from './sender.js'
 
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
       process.exit(1)
     }
     throw err
+  }
+  for (const { provider, purposes } of purposesWithoutTemplate(config)) {
+    logger.warn({ provider, purposes }, 'no template for these purposes: their codes will fail for good (dead letters)')
   }
 
   // Commands wait through an outage (offline queue, unlimited retries) so a completion is never dropped.

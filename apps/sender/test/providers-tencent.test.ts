@@ -243,8 +243,17 @@ t.test('missing variables are refused at startup with one line naming them', asy
   t.notMatch(msg, /\n/)
   t.match(msg, /TENCENT_SECRET_KEY/)
   t.match(msg, /TENCENT_SMS_SIGN/)
-  t.match(msg, /TENCENT_SMS_TEMPLATES \(no template for login, reset_password\)/)
+  t.notMatch(msg, /TENCENT_SMS_TEMPLATES/, 'a template for one purpose is enough to start')
   t.notMatch(msg, /TENCENT_SECRET_ID/)
+  try { createTencentProvider({ ...config, TENCENT_SMS_TEMPLATES: {} }) } catch (e) { err = e }
+  t.match((err as Error).message, /TENCENT_SMS_TEMPLATES \(no template for register, login, reset_password\)/, 'none at all is refused')
+})
+
+t.test('a code for a purpose without a template fails for good, naming the variable; no call is made', async (t) => {
+  const { fake, provider } = await start(t, { TENCENT_SMS_TEMPLATES: 'register=707336,login=727055' })
+  const outcome = await provider.send({ requestId: '0-x', mobile: '+8613812345678' as E164, purpose: 'reset_password', code: '123456', minutesValid: 5 }, signal())
+  t.same(outcome, { kind: 'permanent', error: 'no Tencent template for purpose reset_password (set it in TENCENT_SMS_TEMPLATES)' })
+  t.equal(fake.requests.length, 0)
 })
 
 t.test('CODE_LENGTH above 6 is refused with Tencent', async (t) => {

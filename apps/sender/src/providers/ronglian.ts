@@ -3,7 +3,7 @@ import { maskMobilesIn, ronglianNumber, type Config, type E164 } from '@sms-veri
 import type { BulkMessage, CodeMessage, Provider, SendOutcome } from '../provider.js'
 import { beijingTimestamp } from './carrier-window.js'
 import { classifyRonglian } from './ronglian-errors.js'
-import { requireProviderConfig } from './require-config.js'
+import { noTemplateFor, requireProviderConfig } from './require-config.js'
 
 /** Ronglian takes up to 200 comma-joined numbers per TemplateSMS call. */
 export const RONGLIAN_MAX_NUMBERS = 200
@@ -44,7 +44,9 @@ export function createRonglianProvider(config: Config): Provider {
   return {
     name: 'ronglian',
     send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome> {
-      return templateSms([message.mobile], c.templates[message.purpose], [message.code, String(message.minutesValid)], signal)
+      const templateId = c.templates[message.purpose]
+      if (!templateId) return Promise.resolve(noTemplateFor('Ronglian', message.purpose, 'RONGLIAN_TEMPLATES'))
+      return templateSms([message.mobile], templateId, [message.code, String(message.minutesValid)], signal)
     },
     async sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]> {
       const templateId = message.templateId ?? (message.purpose && c.templates[message.purpose])

@@ -5,7 +5,7 @@ import { ConfigError, maskMobilesIn, type Config, type E164 } from '@sms-verify/
 import type { BulkMessage, CodeMessage, Provider, Receipt, SendOutcome } from '../provider.js'
 import { raceAbort } from './abort.js'
 import { classifyTencent } from './tencent-errors.js'
-import { requireProviderConfig } from './require-config.js'
+import { noTemplateFor, requireProviderConfig } from './require-config.js'
 
 const API_VERSION_CLIENT = sms.v20210111.Client
 type SmsClient = InstanceType<typeof API_VERSION_CLIENT>
@@ -118,7 +118,9 @@ export function createTencentProvider(config: Config): Provider {
   return {
     name: 'tencent',
     async send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome> {
-      const [outcome] = await sendMany([message.mobile], c.templates[message.purpose], [message.code, String(message.minutesValid)], signal)
+      const templateId = c.templates[message.purpose]
+      if (!templateId) return noTemplateFor('Tencent', message.purpose, 'TENCENT_SMS_TEMPLATES')
+      const [outcome] = await sendMany([message.mobile], templateId, [message.code, String(message.minutesValid)], signal)
       return outcome!
     },
     async sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]> {
