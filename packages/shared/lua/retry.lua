@@ -18,8 +18,11 @@ if not mine then return 0 end
 local due = tonumber(ARGV[4])
 if held then
   if ARGV[7] == '1' then
+    -- `now` is the sender's clock when it made this call, a little behind Redis's: without the
+    -- slack a retry promoted right at the lease's end can still find it held, and would then
+    -- wait for a claim pass instead of running.
     local left = redis.call('PTTL', KEYS[4])
-    if left > 0 and now + left > due then due = now + left end
+    if left > 0 and now + left + 250 > due then due = now + left + 250 end
   else
     redis.call('DEL', KEYS[4])
   end

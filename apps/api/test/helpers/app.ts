@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import { configSchema, createRedis, FAIL_FAST, loadConfig, type Config } from '@sms-verify/shared'
-import { startRedis, type RedisServer } from '@sms-verify/testing'
+import { startRedis, waitFor, type RedisServer } from '@sms-verify/testing'
 import { buildApp, type App } from '../../src/app.js'
 import { createApiLogger } from '../../src/logger.js'
 
@@ -55,6 +55,8 @@ export async function makeApp(t: Teardown, server: RedisServer, overrides: Recor
   if (apps) apps.push(app)
   else t.teardown(() => app.close())
   await app.ready()
+  // FAIL_FAST refuses commands until the connection is up: wait for it, as a load balancer waits for /readyz.
+  await waitFor(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { what: 'the app ready' })
   return { app, config, pepper }
 }
 
