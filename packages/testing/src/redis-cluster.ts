@@ -96,6 +96,7 @@ export async function startRedisCluster({ nodeCount = 6, replicas = 1 } = {}): P
       const slot = Number(await info(alive()[0]!.port, ['CLUSTER', 'KEYSLOT', key]))
       const slots = JSON.parse(JSON.stringify(await new Promise((resolve, reject) => {
         const c = new Redis({ port: alive()[0]!.port, maxRetriesPerRequest: 0 })
+        c.on('error', () => undefined)
         c.cluster('SLOTS').then(resolve, reject).finally(() => c.disconnect())
       }))) as Array<[number, number, [string, number]]>
       const range = slots.find(([from, to]) => slot >= from && slot <= to)

@@ -31,6 +31,7 @@ export async function startRedis({ args = [] as string[] } = {}): Promise<RedisS
   const start = async () => {
     proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' })
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    probe.on('error', () => undefined) // refused until the server listens: that is what the poll waits out
     await waitFor(async () => {
       await probe.connect().catch(() => undefined)
       return (await probe.ping()) === 'PONG'
