@@ -1,6 +1,7 @@
 import t from 'tap'
 import { keys, partition, unseal, type E164 } from '@sms-verify/shared'
 import { randomBytes } from 'node:crypto'
+import { PassThrough } from 'node:stream'
 import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis, streamEntries } from './helpers/app.js'
 
 const server = await startTestRedis(t)
@@ -113,13 +114,19 @@ t.test('region refusal', async (t) => {
 
 t.test('global budget answers 503 budget_exhausted', async (t) => {
   const server2 = await startTestRedis(t)
-  const { app } = await makeApp(t, server2, { SMS_BUDGET_PER_MINUTE: '3' })
+  const logStream = new PassThrough()
+  let logged = ''
+  logStream.on('data', (chunk: Buffer) => { logged += chunk.toString('utf8') })
+  const { app } = await makeApp(t, server2, { SMS_BUDGET_PER_MINUTE: '3' }, { logStream })
   const replies = []
   for (let i = 0; i < 5; i++) replies.push(await sendCode(app, { mobile: freshMobile(), purpose: 'register' }))
   t.same(replies.map((r) => r.statusCode), [202, 202, 202, 503, 503])
   t.equal(replies[3]!.json().error, 'budget_exhausted')
   t.ok(replies[3]!.json().retryAfter >= 1 && replies[3]!.json().retryAfter <= 60)
   t.equal(await server2.client().xlen('sms:jobs'), 3)
+  const warnings = logged.split('\n').filter((l) => l.includes('SMS budget exhausted'))
+  t.equal(warnings.length, 1, 'one warning for the minute, however many sends it refuses')
+  t.equal((JSON.parse(warnings[0]!) as { level: number }).level, 40, 'logged as a warning')
 })
 
 t.test('idempotency: replay, parallel repeats, mismatch, bad keys', async (t) => {
