@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Cluster } from 'ioredis'
 import {
   codeHmac, encodeJob, generateCode, globalKeys, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS, newRequestId,
   parseMobile, partitionIndexOf, seal, type E164, type Purpose, type RedisClient,
@@ -23,6 +24,7 @@ export interface Accepted {
 }
 
 type Reply = (string | number)[]
+type Pipeline = ReturnType<RedisClient['pipeline']>
 
 /** send.lua's stored Idempotency-Key answer, as the script itself would reply to a repeat. */
 function storedAnswer(stored: string | null, requestFingerprint: string): Reply | undefined {
@@ -72,6 +74,37 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
     throw refusal(reason, Number(reply[1] ?? 1000))
   }
 
+  /**
+   * send.lua followed by WAIT. WAIT counts the writes of its own connection, so it goes in one
+   * pipeline right behind the script: same connection, same master (a pipeline in a cluster goes
+   * to its slot's node), still one round trip. A dedicated client keeps a slow WAIT from holding
+   * up other routes.
+   */
+  async function scriptThenWait(call: (pipe: Pipeline) => unknown, requestId: string, log: FastifyBaseLogger): Promise<Reply> {
+    const attempt = async () => {
+      const pipe = waitRedis.pipeline()
+      call(pipe)
+      pipe.wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
+      return await pipe.exec() as [[Error | null, Reply], [Error | null, number]]
+    }
+    let results = await attempt()
+    // After a failover the script's node answers MOVED (the script did not run there). ioredis
+    // does not follow a redirect that only part of a pipeline got, so refresh the map and retry once.
+    if (ctx.cluster && results[0][0] && /^(MOVED|ASK) /.test(results[0][0].message)) {
+      await new Promise<void>((resolve) => { (waitRedis as Cluster).refreshSlotsCache(() => resolve()) })
+      results = await attempt()
+    }
+    const [[scriptErr, scriptReply], [waitErr, replicas]] = results
+    if (scriptErr) throw scriptErr
+    // A replay is held to the same promise: its 202 must not come before replicas hold the job.
+    const accepting = scriptReply[0] === 'ok' || scriptReply[0] === 'replay'
+    if (accepting && (waitErr || replicas < config.REDIS_WAIT_REPLICAS)) {
+      log.warn({ requestId, replicas: waitErr ? 0 : replicas, wanted: config.REDIS_WAIT_REPLICAS }, 'send not confirmed by replicas in time')
+      throw errors.unavailable()
+    }
+    return scriptReply
+  }
+
   return async function send(input: SendInput, log: FastifyBaseLogger): Promise<Accepted> {
     let mobile: E164
     try {
@@ -88,6 +121,7 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
     const testCode = config.TEST_NUMBERS.get(mobile)
     const code = testCode ?? generateCode(config.CODE_LENGTH)
     const idem = input.idempotencyKey === undefined ? undefined : idempotencyKeyHash(input.idempotencyKey)
+    const requestFingerprint = idem === undefined ? '' : fingerprint(mobile, purpose)
     const job = encodeJob({
       v: 1, kind: 'code', requestId, mobile, purpose,
       ...(ctx.sealKey ? { sealed: seal(ctx.sealKey, code, requestId) } : { code }),
@@ -98,46 +132,17 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
     const argv = [
       now, requestId, mobile, purpose, codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
       config.RESEND_INTERVAL_SECONDS * 1000, config.SMS_DAILY_LIMIT_PER_MOBILE, codeTtlMs + config.STATUS_TTL_SECONDS * 1000,
-      idem === undefined ? '' : fingerprint(mobile, purpose), IDEMPOTENCY_TTL_MS, testCode === undefined ? '0' : '1',
+      requestFingerprint, IDEMPOTENCY_TTL_MS, testCode === undefined ? '0' : '1',
       config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, config.RATE_LIMIT_PER_MINUTE, MINUTE_MS, ...job,
     ]
 
-    const durable = config.REDIS_WAIT_REPLICAS > 0 && testCode === undefined
-    const runScript = (): Promise<Reply> => {
-      const call = (c: RedisClient | ReturnType<RedisClient['pipeline']>) => ctx.cluster
-        // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
-        ? c.smsSendSharded(...slotKeys, ...argv)
-        : c.smsSend(10, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, globalKeys.requestCounter(input.ip), ...argv)
-      if (!durable) return call(redis) as Promise<Reply>
-      // WAIT counts the writes of its own connection, so it goes in one pipeline right behind the
-      // script: same connection, same master (a pipeline in a cluster goes to its slot's node),
-      // still one round trip. A dedicated client keeps a slow WAIT from holding up other routes.
-      const attempt = async (): Promise<[[Error | null, Reply], [Error | null, number]]> => {
-        const pipe = waitRedis.pipeline()
-        call(pipe)
-        pipe.wait(config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS)
-        return await pipe.exec() as [[Error | null, Reply], [Error | null, number]]
-      }
-      return attempt().then(async (first) => {
-        // After a failover the script's node answers MOVED (the script did not run there). ioredis
-        // does not follow a redirect that only part of a pipeline got, so refresh the map and retry once.
-        if (ctx.cluster && first[0][0] && /^(MOVED|ASK) /.test(first[0][0].message)) {
-          await new Promise<void>((resolve) => { (waitRedis as import('ioredis').Cluster).refreshSlotsCache(() => resolve()) })
-          return attempt()
-        }
-        return first
-      }).then((results) => {
-        const [[scriptErr, scriptReply], [waitErr, replicas]] = results
-        if (scriptErr) throw scriptErr
-        // A replay is held to the same promise: its 202 must not come before replicas hold the job.
-        const accepting = scriptReply[0] === 'ok' || scriptReply[0] === 'replay'
-        if (accepting && (waitErr || replicas < config.REDIS_WAIT_REPLICAS)) {
-          log.warn({ requestId, replicas: waitErr ? 0 : replicas, wanted: config.REDIS_WAIT_REPLICAS }, 'send not confirmed by replicas in time')
-          throw errors.unavailable()
-        }
-        return scriptReply
-      })
-    }
+    const call = (c: RedisClient | Pipeline) => ctx.cluster
+      // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
+      ? c.smsSendSharded(...slotKeys, ...argv)
+      : c.smsSend(10, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, globalKeys.requestCounter(input.ip), ...argv)
+    const runScript = (): Promise<Reply> => config.REDIS_WAIT_REPLICAS > 0 && testCode === undefined
+      ? scriptThenWait(call, requestId, log)
+      : call(redis) as Promise<Reply>
 
     let reply: Reply
     if (!ctx.cluster) {
@@ -164,7 +169,7 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
         reply = counted[0] !== 1 ? ['rate_limited', counted[1]!] : [windows[refused]![3], taken[refused]![1]!]
         // A repeat of an accepted request must get its first answer, not this window's refusal.
         // The stored answer lives on the mobile's slot: one more round trip, only on this path.
-        if (idem !== undefined) reply = storedAnswer(await redis.get(k.idempotency(idem)), fingerprint(mobile, purpose)) ?? reply
+        if (idem !== undefined) reply = storedAnswer(await redis.get(k.idempotency(idem)), requestFingerprint) ?? reply
       } else {
         reply = await runScript()
         if (reply[0] !== 'ok') await refund()
