@@ -70,7 +70,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   app.removeContentTypeParser('text/plain')
   await app.register(accessLogPlugin)
   await app.register(errorHandlerPlugin)
-  await app.register(redisPlugin, { client: deps.redis })
+  await app.register(redisPlugin, { client: deps.redis, waitClient: deps.waitRedis })
   await app.register(metricsPlugin)
   // CORS first, so every later refusal (host, rate limit, 404, 413) carries its headers.
   // Browsers hide every response header a script was not told about: Retry-After drives the page's countdown.
@@ -83,10 +83,6 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis })
   await app.register(docsPlugin)
 
-  if (deps.waitRedis) {
-    const waitRedis = deps.waitRedis
-    app.addHook('onClose', async () => { await waitRedis.quit().catch(() => waitRedis.disconnect()) })
-  }
   const send = codeSender(deps.redis, ctx, app.metrics, deps.waitRedis)
   await app.register(healthRoutes, { clients: deps.waitRedis ? [deps.redis, deps.waitRedis] : [deps.redis] })
   await app.register(smsCodeRoutes, { send })

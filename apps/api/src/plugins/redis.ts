@@ -7,11 +7,14 @@ declare module 'fastify' {
   }
 }
 
-/** Shares the client with every route and closes it with the app. */
-export const redisPlugin = fp<{ client: RedisClient }>(async (app, { client }) => {
+/**
+ * Shares the client with every route and closes it, and the WAIT client when there is one,
+ * with the app.
+ */
+export const redisPlugin = fp<{ client: RedisClient, waitClient?: RedisClient | undefined }>(async (app, { client, waitClient }) => {
   app.decorate('redis', { getter: () => client })
   app.addHook('onClose', async () => {
     // quit waits for replies in flight; when Redis is gone it rejects at once and we just drop the socket
-    await client.quit().catch(() => client.disconnect())
+    await Promise.all([client, waitClient].filter((c) => c !== undefined).map((c) => c.quit().catch(() => c.disconnect())))
   })
 }, { name: 'sms-redis' })
