@@ -37,27 +37,14 @@ local function answer(reply)
   return reply
 end
 
--- oldest entry of a sliding window still inside it, or nil when there is room
-local function windowFull(key, windowMs, limit)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
-  if redis.call('ZCARD', key) < limit then return nil end
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + windowMs - now)
-end
+--#include sliding-window.lua
+--#include count-request.lua
 
 -- The general per-IP limit counts every request that gets this far, as @fastify/rate-limit
 -- does on the other routes (same key, same fixed window), so the send route needs no second trip.
 if #KEYS >= 10 then
-  local requests = redis.call('INCR', KEYS[10])
-  if requests == 1 then redis.call('PEXPIRE', KEYS[10], ARGV[18]) end
-  if requests > tonumber(ARGV[17]) then
-    local ttl = redis.call('PTTL', KEYS[10])
-    if ttl < 0 then
-      redis.call('PEXPIRE', KEYS[10], ARGV[18])
-      ttl = tonumber(ARGV[18])
-    end
-    return { 'rate_limited', ttl }
-  end
+  local requestWait = countRequest(KEYS[10], ARGV[17], ARGV[18])
+  if requestWait then return { 'rate_limited', requestWait } end
 end
 
 if fingerprint ~= '' then
@@ -74,14 +61,14 @@ if not test then
   if blockedMs > 0 then return { 'carrier_limit', blockedMs } end
   local coolMs = redis.call('PTTL', KEYS[1])
   if coolMs > 0 then return { 'too_frequent', coolMs } end
-  local dailyWait = windowFull(KEYS[3], 86400000, tonumber(ARGV[8]))
+  local dailyWait = windowFull(KEYS[3], now, 86400000, tonumber(ARGV[8]))
   if dailyWait then return { 'daily_limit', dailyWait } end
 end
 if #KEYS >= 9 then
-  local ipWait = windowFull(KEYS[8], 3600000, tonumber(ARGV[15]))
+  local ipWait = windowFull(KEYS[8], now, 3600000, tonumber(ARGV[15]))
   if ipWait then return { 'rate_limited', ipWait } end
   if not test and tonumber(ARGV[16]) > 0 then
-    local budgetWait = windowFull(KEYS[9], 60000, tonumber(ARGV[16]))
+    local budgetWait = windowFull(KEYS[9], now, 60000, tonumber(ARGV[16]))
     if budgetWait then return { 'budget_exhausted', budgetWait } end
   end
 end

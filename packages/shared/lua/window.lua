@@ -5,13 +5,11 @@
 -- KEYS[1] window zset
 -- ARGV[1] now (ms)   ARGV[2] window (ms)   ARGV[3] limit   ARGV[4] member (the request id)
 -- returns {1} | {0, retryAfterMs}
+--#include sliding-window.lua
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return { 0, math.max(1, tonumber(oldest[2]) + window - now) }
-end
+local wait = windowFull(KEYS[1], now, window, tonumber(ARGV[3]))
+if wait then return { 0, wait } end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
 return { 1 }

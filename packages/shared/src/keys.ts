@@ -69,6 +69,8 @@ export const keys = (p: Partition) => {
 }
 export type PartitionKeys = ReturnType<typeof keys>
 
+const RATE_LIMIT_PREFIX = 'sms:ratelimit:'
+
 /** Keys that are not per mobile; in cluster mode each is its own slot. */
 export const globalKeys = {
   /** sorted set of accepted sends from one client IP in the last hour */
@@ -76,9 +78,9 @@ export const globalKeys = {
   /** sorted set of accepted sends in the last minute, all numbers */
   budget: 'sms:budget',
   /** @fastify/rate-limit's per-IP request counters */
-  rateLimitPrefix: 'sms:ratelimit:',
-  /** the same counter, for the send routes, which count it inside their own script (one round trip) */
-  requestCounter: (ip: string) => `sms:ratelimit:${ip}`,
+  rateLimitPrefix: RATE_LIMIT_PREFIX,
+  /** the plugin's counter of one IP, for the send routes, which count it inside their own script (one round trip) */
+  requestCounter: (ip: string) => `${RATE_LIMIT_PREFIX}${ip}`,
   /** sender heartbeats: consumer name → last seen (ms) */
   senders: 'sms:senders',
 } as const

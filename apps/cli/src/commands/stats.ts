@@ -58,10 +58,6 @@ async function pendingByConsumer(redis: RedisClient, stream: string): Promise<Re
   }
 }
 
-/**
- * Entries newer than `since`, counted a page of ids at a time. Bounded by the
- * minute's traffic, which the stream's MAXLEN and the send budget bound too.
- */
 /** Sends of the last minute: the senders count accepted jobs per SENT_BUCKET_MS bucket (finish.lua). */
 async function sentLastMinute(redis: RedisClient, p: Partition, now: number): Promise<number> {
   const newest = sentBucketOf(now)
