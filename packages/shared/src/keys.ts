@@ -81,6 +81,4 @@ export const globalKeys = {
   rateLimitPrefix: RATE_LIMIT_PREFIX,
   /** the plugin's counter of one IP, for the send routes, which count it inside their own script (one round trip) */
   requestCounter: (ip: string) => `${RATE_LIMIT_PREFIX}${ip}`,
-  /** sender heartbeats: consumer name → last seen (ms) */
-  senders: 'sms:senders',
 } as const
