@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { reapOnExit } from './reaper.js'
 import { waitFor } from './wait-for.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -38,6 +39,7 @@ export function runNode(script: string, env: Record<string, string>, args: reado
   }
   child.stdout!.on('data', onData)
   child.stderr!.on('data', onData)
+  reapOnExit(child)
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
   return {
     child,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
+import { reapOnExit } from './reaper.js'
 import { waitFor } from './wait-for.js'
 
 const run = promisify(execFile)
@@ -55,9 +56,9 @@ export async function startRedisCluster({ nodeCount = 6, replicas = 1 } = {}): P
   const clients: Redis[] = []
   for (let i = 0; i < nodeCount; i++) nodes.push({ port: await clusterPort(taken), proc: undefined })
   for (const node of nodes) {
-    node.proc = spawn('redis-server', ['--port', String(node.port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+    node.proc = reapOnExit(spawn('redis-server', ['--port', String(node.port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', `nodes-${node.port}.conf`, '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--dbfilename', `dump-${node.port}.rdb`], { stdio: 'ignore' })
+      '--dir', dir, '--dbfilename', `dump-${node.port}.rdb`], { stdio: 'ignore' }))
   }
   const client = (port: number) => {
     const c = new Redis({ port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false })

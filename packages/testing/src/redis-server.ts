@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { freePort } from './free-port.js'
+import { reapOnExit } from './reaper.js'
 import { waitFor } from './wait-for.js'
 
 export interface RedisServer {
@@ -29,7 +30,7 @@ export async function startRedis({ args = [] as string[] } = {}): Promise<RedisS
   const clients: Redis[] = []
 
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' })
+    proc = reapOnExit(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' }))
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     probe.on('error', () => undefined) // refused until the server listens: that is what the poll waits out
     await waitFor(async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { allPartitions, GROUP, type Partition } from '@sms-verify/shared'
-import { freePort, runNode, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
+import { freePort, reapOnExit, runNode, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
 import { Redis } from 'ioredis'
 import { TEST_KEYS } from '../../../sender/test/helpers/test-provider.mjs'
 import { CODES_KEY } from './recording-provider.mjs'
@@ -172,9 +172,9 @@ export async function killNode(cluster: RedisCluster, port: number): Promise<() 
   await cluster.kill(port)
   /** What a supervisor does: start the node again on its nodes.conf; it rejoins as a replica of whoever took its slots. */
   return async () => {
-    node.proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+    node.proc = reapOnExit(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no',
-      '--repl-diskless-sync-delay', '0', '--dir', dir, '--dbfilename', `dump-${port}.rdb`], { stdio: 'ignore' })
+      '--repl-diskless-sync-delay', '0', '--dir', dir, '--dbfilename', `dump-${port}.rdb`], { stdio: 'ignore' }))
   }
 }
 
