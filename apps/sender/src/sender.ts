@@ -654,9 +654,9 @@ export class Sender {
       }
     }
     const now = Date.now()
-    await this.#redis.senderFinish(h.e.p.stream, GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS, k.lease(job.requestId), k.request(job.requestId), k.serial('', ''),
-      h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts)
-    this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
+    const recorded = await this.#recordAccepted(h.e.p, [GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS, k.lease(job.requestId),
+      k.request(job.requestId), k.serial('', ''), h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts], 1)
+    if (recorded) this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
   }
 
   async #retry(h: Leased, job: Job, error: string, results: string, timedOut: boolean): Promise<void> {

@@ -461,6 +461,38 @@ t.test('11. bulk: an all-failed job is dead-lettered with its numbers; no serial
   })
 })
 
+t.test('13. bulk: a Redis outage right after the provider accepted is waited out; the batch is recorded, never sent again', async (t) => {
+  // appendonly: the stream, its pending entry and the lease survive the restart, as on a real deployment
+  const durable = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
+  t.teardown(() => durable.stop())
+  const admin = durable.client()
+  let calls = 0
+  const provider: Provider = {
+    name: 'test',
+    send: () => Promise.reject(new Error('not used')),
+    async sendBulk(message) {
+      calls++
+      await durable.kill()
+      setTimeout(() => void durable.start(), 300)
+      return message.mobiles.map((_, i) => ({ kind: 'accepted' as const, messageId: `m${calls}-${i}` }))
+    },
+  }
+  const config = testConfig({ REDIS_URL: durable.url })
+  // no retries inside the client: the finish call fails outright while the server is down
+  const redis = createRedis(config, { maxRetriesPerRequest: 0 })
+  redis.on('error', () => undefined)
+  const sender = new Sender({ config, redis, provider, logger })
+  t.teardown(async () => { await sender.close(); redis.disconnect() })
+  const id = await enqueueBulk(admin, [mobileOf(380), mobileOf(381)])
+  await sender.tick()
+  const st = await statusOf(admin, id)
+  t.equal(st.status, 'sent', 'the completion landed once Redis was back')
+  t.equal(st.sent, '2')
+  t.equal((await admin.xpending(p0.stream, GROUP))[0], 0, 'the entry is acked')
+  await sender.tick()
+  t.equal(calls, 1, 'the batch went to the provider once')
+})
+
 t.test('12. stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
   await withSender({}, async (sender) => {
     await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
