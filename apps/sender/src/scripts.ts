@@ -4,7 +4,7 @@ import type { Result } from 'ioredis'
 /**
  * The sender's Lua scripts (packages/shared/lua/*.lua; each file's header
  * lists its KEYS, ARGV and reply), registered on the sender's connections.
- * lease and finish take a batch of jobs of one partition: their one declared
+ * lease, unlease and finish take a batch of jobs of one partition: their one declared
  * key is the partition stream, and the per-job keys (same hash tag, same
  * slot) travel in ARGV. A fixed key count matters in cluster mode: ioredis's
  * auto-pipelining groups a call by its first argument, which must be a key.
@@ -12,6 +12,7 @@ import type { Result } from 'ioredis'
 export const SENDER_SCRIPTS = {
   senderLease: { file: 'lease', numberOfKeys: 1 },
   senderFinish: { file: 'finish', numberOfKeys: 1 },
+  senderUnlease: { file: 'unlease', numberOfKeys: 1 },
   senderRetry: { file: 'retry', numberOfKeys: 4 },
   senderDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
   /** one partition per call (cluster) */
@@ -28,6 +29,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     senderLease(stream: string, ...args: Arg[]): Result<number[], Context>
     senderFinish(stream: string, ...args: Arg[]): Result<number, Context>
+    senderUnlease(stream: string, ...args: Arg[]): Result<number, Context>
     senderRetry(stream: string, retries: string, request: string, lease: string, group: string, id: string, now: number, due: number,
       member: string, token: string, keepLease: '0' | '1', results: string, ...fields: Arg[]): Result<number, Context>
     senderDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,

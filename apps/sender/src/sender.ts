@@ -36,6 +36,13 @@ export interface SenderOptions {
 interface Entry { readonly p: Partition, readonly id: string, readonly fields: string[] | null, readonly key: string }
 /** An entry whose lease this handling holds. */
 interface Leased { readonly e: Entry, readonly job: Job, readonly token: string, readonly base: number }
+/**
+ * Leased ahead of a free slot. `readyAt` (epoch ms): when the lease call answered. A call starting
+ * then has the lease a call always had; one that waited longer renews it first.
+ */
+interface Ready extends Leased { readonly readyAt: number }
+/** An entry on its way to lease.lua; `token` when it renews this handling's own lease. */
+interface ToLease { readonly e: Entry, readonly token?: string | undefined }
 interface Accepted { readonly h: Leased, readonly outcome: Attributed & { kind: 'accepted' }, readonly attempts: number }
 /** Blocking reads: standalone one group naming every stream; cluster one per partition, each on its own connection. */
 interface ReadGroup {
@@ -93,10 +100,20 @@ export class Sender {
   readonly #tokenPrefix = `${randomBytes(6).toString('base64url')}:`
   #tokenSeq = 0
   readonly #groups: ReadGroup[]
-  /** read or claimed, not yet started; reclaimed ones go first */
+  /** read or claimed, not yet leased; reclaimed ones go first */
   #reclaimed: Entry[] = []
   #fresh: Entry[] = []
-  /** entries in the window: leasing, calling a provider, or writing a retry or dead letter */
+  /**
+   * Leased ahead, waiting for a slot: a slot that frees starts its next call at once instead
+   * of waiting a lease round trip (with a 20 ms provider that wait kept about 7 of 64 slots idle).
+   */
+  #ready: Ready[] = []
+  /** entries whose lease call is on its way, and those calls (close() awaits them before handing back) */
+  #leasing = 0
+  readonly #leaseCalls = new Set<Promise<void>>()
+  /** a ready job that waited longer than this is renewed before its call, so the lease covers the whole round */
+  readonly #readyFreshMs: number
+  /** entries in the window: calling a provider, or writing a retry or dead letter */
   #active = 0
   /** accepted by a provider, completion (finish.lua) not yet written: out of the window, still held */
   #unfinished = 0
@@ -138,6 +155,7 @@ export class Sender {
     // Covers every call one round may make, plus the completion script.
     const margin = Math.min(2000, Math.max(200, this.#c.PROVIDER_TIMEOUT_MS))
     this.#leaseMs = this.#c.PROVIDER_TIMEOUT_MS * Math.min(this.#failover.size, this.#c.SEND_MAX_ATTEMPTS) + margin
+    this.#readyFreshMs = margin / 4
     this.#claimShare = Math.max(1, Math.ceil(this.#c.SENDER_CONCURRENCY / 4))
     this.#readBatch = Math.max(8, Math.ceil(this.#c.SENDER_CONCURRENCY / 2))
     const group = (partitions: Partition[]): ReadGroup =>
@@ -222,7 +240,10 @@ export class Sender {
 
   /** XCLAIM with a huge IDLE: a peer's next XAUTOCLAIM takes them without waiting SENDER_CLAIM_IDLE_MS. */
   async #handBack(): Promise<void> {
-    const entries = [...this.#reclaimed.splice(0), ...this.#fresh.splice(0)]
+    await Promise.all(this.#leaseCalls) // what they lease joins #ready, handed back below
+    const ready = this.#ready.splice(0)
+    await this.#unlease(ready)
+    const entries = [...this.#reclaimed.splice(0), ...this.#fresh.splice(0), ...ready.map((h) => h.e)]
     if (entries.length === 0) return
     const byPartition = new Map<Partition, string[]>()
     for (const e of entries) {
@@ -233,6 +254,24 @@ export class Sender {
     await Promise.all([...byPartition].map(([p, ids]) =>
       this.#redis.call('XCLAIM', p.stream, GROUP, this.consumer, 0, ...ids, 'IDLE', HANDBACK_IDLE_MS, 'JUSTID')))
     this.#log.info({ count: entries.length }, 'sender close: entries read but not started handed back for another replica')
+  }
+
+  /** Gives back the leases of ready jobs that never started (unlease.lua), one call per partition. */
+  async #unlease(ready: Ready[]): Promise<void> {
+    const byPartition = new Map<Partition, Array<string | number>>()
+    for (const h of ready) {
+      const args = byPartition.get(h.e.p) ?? []
+      const k = this.#keys[h.e.p.index]!
+      args.push(k.lease(h.job.requestId), k.request(h.job.requestId), h.e.id, h.token, h.base)
+      byPartition.set(h.e.p, args)
+    }
+    await Promise.all([...byPartition].map(async ([p, args]) => {
+      try {
+        await this.#redis.senderUnlease(p.stream, ...args)
+      } catch (err) {
+        this.#log.warn({ err, partition: p.index, count: args.length / 5 }, 'sender close: giving back leases taken ahead failed; a peer takes those entries once the leases expire')
+      }
+    }))
   }
 
   async #awaitInFlight(deadline: number): Promise<void> {
@@ -264,7 +303,7 @@ export class Sender {
       for (const g of this.#groups) {
         const room = this.#room()
         // While the read-ahead still holds entries, wait for room for a worthwhile batch: many tiny reads cost more than they bring.
-        if (room <= 0 || (room < this.#readBatch / 2 && this.#reclaimed.length + this.#fresh.length > 0)) break
+        if (room <= 0 || (room < this.#readBatch / 2 && this.#reclaimed.length + this.#fresh.length + this.#ready.length > 0)) break
         if (!g.reading) g.reading = this.#read(g, Math.min(this.#readBatch, g.hot ? room : Math.ceil(room / this.#groups.length)))
       }
       await new Promise<void>((resolve) => { this.#wakeLoop = resolve })
@@ -285,7 +324,8 @@ export class Sender {
    */
   #room(): number {
     const backlog = this.#unfinished > this.#c.SENDER_CONCURRENCY ? this.#unfinished - this.#c.SENDER_CONCURRENCY : 0
-    return this.#c.SENDER_CONCURRENCY + this.#readBatch - this.#active - this.#reclaimed.length - this.#fresh.length - backlog
+    return this.#c.SENDER_CONCURRENCY + this.#readBatch - this.#active - this.#ready.length - this.#leasing
+      - this.#reclaimed.length - this.#fresh.length - backlog
   }
 
   async #read(g: ReadGroup, count: number): Promise<void> {
@@ -381,37 +421,53 @@ export class Sender {
     return taken
   }
 
-  /** Starts buffered entries (reclaimed first) while the window has room, one lease call per partition. */
+  /**
+   * Starts ready jobs in free slots of the window, then leases ahead (reclaimed entries first,
+   * one lease call per partition) enough for every free slot plus a read batch in waiting.
+   */
   #pump(): void {
     if (!this.#running && !this.#ticking) return
-    const room = this.#c.SENDER_CONCURRENCY - this.#active
-    if (room <= 0) return
-    let batch: Entry[]
-    if (this.#reclaimed.length > 0) {
-      batch = this.#reclaimed.splice(0, room)
-      if (batch.length < room) batch.push(...this.#fresh.splice(0, room - batch.length))
-    } else {
-      batch = this.#fresh.length <= room ? this.#fresh.splice(0) : this.#fresh.splice(0, room)
+    const now = Date.now()
+    const renew: ToLease[] = []
+    while (this.#active < this.#c.SENDER_CONCURRENCY && this.#ready.length > 0) {
+      const h = this.#ready.shift()!
+      if (now - h.readyAt > this.#readyFreshMs) { renew.push({ e: h.e, token: h.token }); continue }
+      this.#active++
+      this.#settle(h.e, h.job.kind === 'code' ? this.#sendCode(h) : this.#sendBulk(h))
     }
+    const free = this.#c.SENDER_CONCURRENCY - this.#active
+    const want = free + this.#readBatch - this.#ready.length - this.#leasing - renew.length
+    // While slots would otherwise wait, lease at once; while ahead, only in worthwhile batches (a lease call per freed slot costs more than it brings).
+    const waiting = free > this.#ready.length + this.#leasing
+    const batch: ToLease[] = renew
+    if (!waiting && want < this.#readBatch / 2 && renew.length === 0) return
+    if (want > 0 && this.#reclaimed.length > 0) for (const e of this.#reclaimed.splice(0, want)) batch.push({ e })
+    const more = want - (batch.length - renew.length)
+    if (more > 0 && this.#fresh.length > 0) for (const e of this.#fresh.splice(0, more)) batch.push({ e })
     if (batch.length === 0) return
-    this.#active += batch.length
+    this.#leasing += batch.length
     if (this.#fresh.length === 0) this.#wake() // the read-ahead ran dry: read now
     if (this.#partitions.length === 1) {
-      void this.#start(this.#partitions[0]!, batch)
+      this.#leaseAhead(this.#partitions[0]!, batch)
       return
     }
-    const byPartition = new Map<Partition, Entry[]>()
-    for (const e of batch) {
-      const list = byPartition.get(e.p)
-      if (list) list.push(e); else byPartition.set(e.p, [e])
+    const byPartition = new Map<Partition, ToLease[]>()
+    for (const item of batch) {
+      const list = byPartition.get(item.e.p)
+      if (list) list.push(item); else byPartition.set(item.e.p, [item])
     }
-    for (const [p, entries] of byPartition) void this.#start(p, entries)
+    for (const [p, items] of byPartition) this.#leaseAhead(p, items)
+  }
+
+  #leaseAhead(p: Partition, items: ToLease[]): void {
+    const call: Promise<void> = this.#lease(p, items).finally(() => this.#leaseCalls.delete(call))
+    this.#leaseCalls.add(call)
   }
 
   /**
-   * An entry leaves the window: its completion is written, it was left
-   * pending for a claim, or (`stillHeld`) a provider accepted it and its
-   * completion is on its way (#flush lets go of it).
+   * A started entry leaves the window: its completion is written, it was
+   * left pending for a claim, or (`stillHeld`) a provider accepted it and
+   * its completion is on its way (#flush lets go of it).
    */
   #release(e: Entry, stillHeld = false): void {
     this.#active--
@@ -423,34 +479,42 @@ export class Sender {
   #afterRelease(): void {
     this.#pump()
     if (this.#room() > 0) this.#wake()
-    if (this.#idleWaiters.length > 0 && this.#active + this.#unfinished === 0 && this.#reclaimed.length + this.#fresh.length === 0) {
+    if (this.#idleWaiters.length > 0 && this.#active + this.#unfinished === 0 && this.#buffered() === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
   }
 
+  /** Entries this process holds that have not started: read, being leased, or leased ahead. */
+  #buffered(): number {
+    return this.#reclaimed.length + this.#fresh.length + this.#leasing + this.#ready.length
+  }
+
   #whenIdle(): Promise<void> {
-    if (this.#active + this.#unfinished === 0 && (this.#reclaimed.length + this.#fresh.length === 0 || (!this.#running && !this.#ticking))) return Promise.resolve()
+    if (this.#active + this.#unfinished === 0 && (this.#buffered() === 0 || (!this.#running && !this.#ticking))) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  /** One lease call for a batch of one partition, then a provider round per leased job. */
-  async #start(p: Partition, entries: Entry[]): Promise<void> {
+  /**
+   * One lease call for a batch of one partition. Leased jobs join #ready and
+   * start as slots free; the rest are acked, dead-lettered or left pending
+   * here. Never rejects.
+   */
+  async #lease(p: Partition, items: ToLease[]): Promise<void> {
     const k = this.#keys[p.index]!
     const leasing: Array<{ e: Entry, job: Job, token: string }> = []
-    const now = Date.now()
-    const args: Array<string | number> = [GROUP, now, this.#leaseMs, this.#c.SEND_MAX_ATTEMPTS]
-    for (const e of entries) {
+    const args: Array<string | number> = [GROUP, Date.now(), this.#leaseMs, this.#c.SEND_MAX_ATTEMPTS]
+    for (const { e, token: renewing } of items) {
       if (e.fields === null) {
-        this.#settle(e, this.#redis.xack(p.stream, GROUP, e.id))
+        this.#startSide(e, this.#redis.xack(p.stream, GROUP, e.id))
         continue
       }
       const decoded = decodeJob(e.fields)
       if (!decoded.ok) {
-        this.#settle(e, this.#deadLetter(e, undefined, 'malformed', decoded.reason, 0, ''))
+        this.#startSide(e, this.#deadLetter(e, undefined, 'malformed', decoded.reason, 0, ''))
         continue
       }
       const job = decoded.job
-      const token = this.#tokenPrefix + String(++this.#tokenSeq)
+      const token = renewing ?? this.#tokenPrefix + String(++this.#tokenSeq)
       leasing.push({ e, job, token })
       args.push(k.lease(job.requestId), k.request(job.requestId), e.id, token, job.attempts, job.expiresAt)
     }
@@ -460,36 +524,54 @@ export class Sender {
       reply = await this.#redis.senderLease(p.stream, ...args)
     } catch (err) {
       this.#log.error({ err, partition: p.index, count: leasing.length }, 'leasing jobs failed; they stay pending and will be claimed again')
-      for (const { e } of leasing) this.#release(e)
+      for (const { e } of leasing) this.#letGo(e)
+      this.#afterRelease()
       return
     }
+    const readyAt = Date.now()
     for (let i = 0; i < leasing.length; i++) {
       const { e, job, token } = leasing[i]!
       const code = reply[2 * i]!
       const base = reply[2 * i + 1]!
       switch (code) {
         case LEASED:
-          this.#settle(e, job.kind === 'code' ? this.#sendCode({ e, job, token, base }) : this.#sendBulk({ e, job, token, base }))
+          this.#leasing--
+          this.#ready.push({ e, job, token, base, readyAt })
           break
         case EXHAUSTED:
-          this.#settle(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token))
+          this.#startSide(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token))
           break
         case EXPIRED:
           this.#o.metrics?.expired.inc()
           this.#log.info({ requestId: job.requestId }, 'job expired before it could be sent; not sent')
-          this.#release(e)
+          this.#letGo(e)
           break
         case BUSY:
           // Another handling holds the lease (its call may still be in flight): the entry stays pending and is claimed again later.
           this.#log.info({ requestId: job.requestId }, 'request is leased by another send; left pending')
-          this.#release(e)
+          this.#letGo(e)
           break
         default:
           if (code === STALE) this.#log.info({ requestId: job.requestId, entryId: e.id }, 'stale copy of a job that moved on; acked without sending')
           else if (code === DONE) this.#log.debug({ requestId: job.requestId }, 'request already ended; entry acked without sending')
-          this.#release(e)
+          this.#letGo(e)
       }
     }
+    this.#afterRelease()
+  }
+
+  /** A leasing entry that will not be sent here: acked by the lease call, or left pending for a claim. */
+  #letGo(e: Entry): void {
+    this.#leasing--
+    this.#dirty.add(e.p.index)
+    this.#holding.delete(e.key)
+  }
+
+  /** A leasing entry whose handling is a Redis write (an ack, a dead letter): it takes a place in the window until that ends. */
+  #startSide(e: Entry, work: Promise<unknown>): void {
+    this.#leasing--
+    this.#active++
+    this.#settle(e, work)
   }
 
   /** Releases `e` when `work` ends (true: accepted, its completion queued); an error leaves the entry pending for a later claim. */

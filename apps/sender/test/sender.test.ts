@@ -365,12 +365,30 @@ t.test('7. close(): one deadline for everything, in-flight calls awaited, unstar
     closedIn = Date.now() - at
     t.equal((await statusOf(plain, slow)).status, 'sent', 'the call in flight was awaited')
     t.equal((await callsOf(orphan)).length, 0, 'the unstarted entry was not sent')
+    t.equal(await plain.exists(keys(p0).lease(orphan)), 0, 'its lease, taken ahead of a free slot, was given back')
+    t.match(await statusOf(plain, orphan), { status: 'queued', attempts: '0' }, 'and its record put back as before the lease')
     t.ok(await idleOf((await plain.xrange(p0.stream, '-', '+')).find(([, f]) => f.includes(orphan))![0]) > 1e9, 'handed back with a huge idle time')
   })
   t.ok(closedIn < 2000, `closed in ${closedIn} ms`)
   await withSender({ SENDER_CLAIM_IDLE_MS: 30_000 }, async (peer) => {
     await peer.tick()
     t.equal((await statusOf(plain, orphan)).status, 'sent', 'a peer took it over at once, without its 30 s claim idle time')
+  })
+})
+
+t.test('14. a job leased ahead that waits for a slot longer than its lease can spare is renewed before its call', async (t) => {
+  // PROVIDER_TIMEOUT_MS 400: the lease is 800 ms (one call plus a 400 ms margin); a ready job older than 100 ms is renewed
+  await plain.hset(TEST_KEYS.behaviour, mobileOf(390), 'slow:300', mobileOf(391), 'slow:150')
+  const first = await enqueueCode(plain, mobileOf(390))
+  const second = await enqueueCode(plain, mobileOf(391))
+  await withSender({ SENDER_CONCURRENCY: 1, PROVIDER_TIMEOUT_MS: 400 }, async (sender) => {
+    await sender.start()
+    await waitFor(async () => (await statusOf(plain, first)).status === 'sent', { interval: 5, what: 'the first call to end' })
+    const left = await plain.pttl(keys(p0).lease(second))
+    t.ok(left > 650, `the second job's lease was renewed when its call started (${left} ms left of 800, after waiting about 300)`)
+    await waitFor(async () => (await statusOf(plain, second)).status === 'sent', { what: 'the second call' })
+    t.equal((await statusOf(plain, second)).attempts, '1', 'the renewal counted no second attempt')
+    t.equal((await callsOf(second)).length, 1)
   })
 })
 

@@ -7,7 +7,8 @@
 --   expired  the code expired before it could be sent: acked, status 'expired' (only from a status
 --            before 'sent'; a final status never moves)
 --   exhausted  SEND_MAX_ATTEMPTS provider calls were already made or assumed: the caller dead-letters
---   ok       leased: the caller may call the provider at most (max attempts - base) times
+--   ok       leased: the caller may call the provider at most (max attempts - base) times;
+--            also for a renewal, when the lease already holds this very token
 -- Attempts: base = max(the entry's attempts, the record's attempts). Every lease records base + 1
 -- on the record at once, so a round that dies with its process (no completion ever written) still
 -- counts as one call, and a job that keeps crashing its senders is dead-lettered in the end.
@@ -44,6 +45,12 @@ for i = 1, n do
     code = 2
   elseif carrier and carrier ~= id and (carrier == 'retry' or older(id, carrier)) then
     code = 3
+  elseif held == token then
+    -- this handling leased the entry ahead of a free slot and is renewing it before the call:
+    -- the same allowance again, no attempt counted twice
+    code = 1
+    if recAttempts and recAttempts - 1 > base then base = recAttempts - 1 end
+    redis.call('PEXPIRE', lease, leaseMs)
   elseif held then
     code = 4
   elseif now >= expiresAt then
