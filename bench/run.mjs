@@ -43,10 +43,18 @@ async function cpuPerSend(clients, before, accepted) {
 async function httpBench() {
   const redis = await startRedis()
   try {
+    const admin = redis.client()
     const refPort = await freePort()
     const ref = await startServer('bench/reference-server.mjs', { REDIS_URL: redis.url, PORT: String(refPort) })
     const reference = await loadSendRoute({ port: refPort, seconds: SECONDS, prefix: '137' }).finally(() => ref.stop())
-    const admin = redis.client()
+    // The ceiling: the same bare route, but the real send.lua with the API's keys and env (see ceiling-server.mjs).
+    // Each run starts from an empty Redis, so one run's keys (the per-IP window, the stream) do not slow the next.
+    await admin.flushall('SYNC')
+    const ceilPort = await freePort()
+    const ceil = await startServer('bench/ceiling-server.mjs', apiEnv({ REDIS_URL: redis.url, PORT: String(ceilPort) }))
+    const ceiling = await loadSendRoute({ port: ceilPort, seconds: SECONDS, prefix: '136' }).finally(() => ceil.stop())
+    await admin.flushall('SYNC')
+    // Counted from here on: the real API's commands and Redis CPU only.
     await admin.config('RESETSTAT')
     const apiPort = await freePort()
     const api = await startServer('apps/api/dist/main.js', apiEnv({ REDIS_URL: redis.url, PORT: String(apiPort) }))
@@ -54,7 +62,11 @@ async function httpBench() {
     const real = await loadSendRoute({ port: apiPort, seconds: SECONDS, prefix: '139' }).finally(() => api.stop())
     const perSend = await commandsPerSend([admin], real.accepted)
     const redisCpuMicrosPerSend = await cpuPerSend([admin], cpuBefore, real.accepted)
-    results.sendRoute = { reference, real, ratio: Math.round((real.requestsPerSec / reference.requestsPerSec) * 1000) / 1000, redisCommandsPerSend: perSend, redisCpuMicrosPerSend }
+    const ratio = (a, b) => Math.round((a.requestsPerSec / b.requestsPerSec) * 1000) / 1000
+    results.sendRoute = {
+      reference, ceiling, real, ceilingRatio: ratio(ceiling, reference), ratio: ratio(real, reference),
+      redisCommandsPerSend: perSend, redisCpuMicrosPerSend,
+    }
   } finally {
     await redis.stop()
   }
@@ -100,6 +112,8 @@ const rows = []
 if (results.sendRoute) {
   const s = results.sendRoute
   rows.push(['send route: bare reference (req/s)', s.reference.requestsPerSec, `p99 ${s.reference.latencyP99Ms} ms`])
+  rows.push(['send route: bare route + full send script (req/s)', s.ceiling.requestsPerSec, `p99 ${s.ceiling.latencyP99Ms} ms, ${s.ceiling.accepted} accepted, ${s.ceiling.non2xx} non-2xx`])
+  rows.push(['send route: ceiling ratio (no API code at all)', s.ceilingRatio, 'bare route + full send script / bare reference'])
   rows.push(['send route: real API (req/s)', s.real.requestsPerSec, `p99 ${s.real.latencyP99Ms} ms, ${s.real.accepted} accepted, ${s.real.non2xx} non-2xx`])
   rows.push(['send route: ratio (target >= 0.85)', s.ratio, ''])
   rows.push(['send route: Redis commands per send', s.redisCommandsPerSend, 'INFO commandstats'])
