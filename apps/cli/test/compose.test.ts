@@ -4,12 +4,14 @@ import { promisify } from 'node:util'
 import { repoRoot } from '@sms-verify/testing'
 
 const run = promisify(execFile)
-const compose = ['docker-compose', 'docker'].find((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0)
-// `docker compose` (v2) when only the docker CLI is there; Debian's docker-compose (v1) otherwise.
-const base = compose === 'docker' ? ['compose'] : []
+// Debian's docker-compose (v1), else `docker compose` (v2) when the docker CLI has the compose plugin:
+// a docker CLI without the plugin (as on this machine) cannot validate anything.
+const candidates: Array<[string, string[]]> = [['docker-compose', []], ['docker', ['compose']]]
+const found = candidates.find(([cmd, pre]) => spawnSync(cmd, [...pre, 'version'], { stdio: 'ignore' }).status === 0)
+const [compose, base] = found ?? [undefined, []]
 
 if (!compose) {
-  t.skip('neither docker-compose nor docker is on PATH: install docker-compose to validate docker-compose.yml')
+  t.skip('neither docker-compose nor the docker compose plugin is installed: install docker-compose (.ci/run does) to validate docker-compose.yml')
 } else {
   const config = (...args: string[]) => run(compose, [...base, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '' } })
 

@@ -75,13 +75,17 @@ export async function startRedisCluster({ nodeCount = 6, replicas = 1 } = {}): P
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'])
 
   const alive = () => nodes.filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null)
+  // cluster_state:ok comes before the replicas' first sync ends; until then WAIT answers 0, so
+  // healthy also means every replica's link to its master is up.
   const waitHealthy = async (timeout = 20_000) => {
     await waitFor(async () => {
       for (const n of alive()) {
         if (!(await info(n.port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) return false
+        const replication = await info(n.port, ['INFO', 'replication'])
+        if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false
       }
       return true
-    }, { timeout, interval: 100, what: 'cluster_state:ok on every node' })
+    }, { timeout, interval: 100, what: 'cluster_state:ok on every node and every replica linked to its master' })
   }
   await waitHealthy()
   const masters = async () => {
