@@ -128,7 +128,7 @@ if (results.cluster) {
   const e = c.capacityEstimate
   rows.push(['cluster: sends/s on own cores, 3/6/12 masters', `${e.masters3} / ${e.masters6} / ${e.masters12}`, `${e.perMasterCore} per master core`])
 }
-if (results.sender) for (const [k, v] of Object.entries(results.sender)) rows.push([`sender: ${k}`, v, ''])
+if (results.sender) for (const [k, v] of Object.entries(results.sender)) if (k !== 'targets') rows.push([`sender: ${k}`, v, results.sender.targets[k] ? `target ${results.sender.targets[k]}` : ''])
 const width = Math.max(...rows.map((r) => r[0].length))
 console.log(`\n${'measure'.padEnd(width)} | value | note`)
 console.log(`${'-'.repeat(width)}-|-------|-----`)
