@@ -6,7 +6,8 @@ import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dis
 import { loadSendRoute, startServer } from './http.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const only = process.argv[2] // optional: http | cluster | sender
+const parts = process.argv[2]?.split(',') // optional, comma-separated: http, cluster, sender
+const wanted = (part) => !parts || parts.includes(part)
 const results = {}
 
 /** Environment for the real API: every check on, limits high enough not to trip under one IP. */
@@ -104,9 +105,9 @@ async function senderBench() {
   results.sender = await runSenderBench()
 }
 
-if (!only || only === 'http') await httpBench()
-if (!only || only === 'cluster') await clusterBench()
-if (!only || only === 'sender') await senderBench()
+if (wanted('http')) await httpBench()
+if (wanted('cluster')) await clusterBench()
+if (wanted('sender')) await senderBench()
 
 const rows = []
 if (results.sendRoute) {
