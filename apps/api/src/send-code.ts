@@ -7,6 +7,7 @@ import {
 import type { ApiContext } from './context.js'
 import { errors, refusal, type ApiError } from './errors.js'
 import { fingerprint, idempotencyKeyHash } from './idempotency.js'
+import type { LoggedRequest } from './plugins/access-log.js'
 import type { Metrics } from './plugins/metrics.js'
 
 export interface SendInput {
@@ -105,7 +106,9 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
     return scriptReply
   }
 
-  return async function send(input: SendInput, log: FastifyBaseLogger): Promise<Accepted> {
+  /** The access line of `request` carries the outcome: `code queued`, `test code issued` or `code refused`. */
+  return async function send(input: SendInput, request: LoggedRequest): Promise<Accepted> {
+    const { log } = request
     let mobile: E164
     try {
       mobile = admitMobile(input.mobile, config.ALLOWED_REGIONS)
@@ -178,10 +181,13 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
 
     try {
       const result = interpret(reply, log, true, purpose)
-      log.info({ mobile, purpose, requestId: result.requestId, test: testCode !== undefined, replay: reply[0] === 'replay' }, testCode === undefined ? 'code queued' : 'test code issued')
+      request.logEvent = {
+        event: testCode === undefined ? 'code queued' : 'test code issued',
+        mobile, purpose, requestId: result.requestId, replay: reply[0] === 'replay',
+      }
       return result
     } catch (err) {
-      log.info({ mobile, purpose, reason: (err as ApiError).error }, 'code refused')
+      request.logEvent = { event: 'code refused', mobile, purpose, reason: (err as ApiError).error }
       throw err
     }
   }

@@ -29,7 +29,7 @@ export const legacyRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender }> = asy
         return sendError(reply, new ApiError(404, 'invalid_mobile', 'mobile must be 11 digits starting 1[3-9]'))
       }
       try {
-        await send({ mobile: request.params.mobile, purpose: 'register', ip: request.ip }, request.log)
+        await send({ mobile: request.params.mobile, purpose: 'register', ip: request.ip }, request)
         return reply.code(200).send({ message: 'ok' })
       } catch (err) {
         // The original answered 400 with this sentence; the other refusals keep their v1 status.

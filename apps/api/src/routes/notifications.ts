@@ -135,7 +135,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
 
     if (result[0] === 'replay') return reply.code(202).send(JSON.parse(result[1]!) as Answer)
     if (result[0] !== 'ok') throw refusal(result[0]!, Number(result[1] ?? 1000))
-    request.log.info({ requestId, recipients: accepted.length, jobs: batches.length, rejected: rejected.length, purpose, templateId }, 'bulk notification queued')
+    request.logEvent = { event: 'bulk notification queued', requestId, recipients: accepted.length, jobs: batches.length, rejected: rejected.length, purpose, templateId }
     return reply.code(202).send(answer)
   })
 }

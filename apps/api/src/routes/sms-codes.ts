@@ -25,7 +25,7 @@ export const smsCodeRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender }> = as
   // The general per-IP limit is counted inside the send script (one round trip), not by the plugin.
   app.post('/v1/sms-codes', { schema, config: { rateLimit: false } }, async (request, reply) => {
     const idempotencyKey = idempotencyKeyOf(request.headers)
-    const body = await send({ ...request.body, ip: request.ip, idempotencyKey }, request.log)
+    const body = await send({ ...request.body, ip: request.ip, idempotencyKey }, request)
     return reply.code(202).send(body)
   })
 }

@@ -31,7 +31,7 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
       codeHmac(ctx.pepper, mobile, purpose, code), config.VERIFY_MAX_ATTEMPTS, config.VERIFY_MAX_FAILURES_PER_DAY, k.requestPrefix)
     const outcome = String(reply[0])
     app.metrics.verify.inc({ outcome })
-    request.log.info({ mobile, purpose, outcome, requestId: outcome === 'verified' ? reply[1] : undefined }, 'code checked')
+    request.logEvent = { event: 'code checked', mobile, purpose, outcome, ...(outcome === 'verified' ? { requestId: reply[1] } : {}) }
     switch (outcome) {
       case 'verified': return { verified: true as const }
       case 'wrong_code': throw errors.wrongCode(Number(reply[1]))
