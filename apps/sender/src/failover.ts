@@ -33,6 +33,8 @@ export class Failover {
 
   get names(): string[] { return this.#entries.map((e) => e.provider.name) }
   get size(): number { return this.#entries.length }
+  /** Whether the provider of this name reports delivery receipts. */
+  reportsReceipts(name: string): boolean { return this.#entries.some((e) => e.provider.name === name && e.provider.receipts === true) }
   circuit(name: string): Circuit | undefined { return this.#entries.find((e) => e.provider.name === name)?.circuit }
 
   /** One round for a code message, making at most `maxCalls` provider calls. */

@@ -52,6 +52,11 @@ export interface Receipt {
  */
 export interface Provider {
   readonly name: string
+  /**
+   * Delivery receipts come back for its messages (callback or pull): the sender keeps a
+   * message id → request mapping for them. Without it, no mapping is written.
+   */
+  readonly receipts?: boolean
   send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome>
   /** one outcome per number, in the order of `message.mobiles` */
   sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]>

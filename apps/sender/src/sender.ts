@@ -641,11 +641,12 @@ export class Sender {
       q.items = []
       const now = Date.now()
       const args: Array<string | number> = [GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS]
-      const serialMs = this.#serialMs()
       for (const { h, outcome, attempts } of items) {
         const requestId = h.job.requestId
-        args.push(k.lease(requestId), k.request(requestId), k.serial(outcome.provider, outcome.messageId),
-          h.e.id, 'sent', this.#doneMs(h.job, now), serialMs, requestId, '')
+        // The message id → request mapping only where a receipt can come back to look it up.
+        const receipts = this.#failover.reportsReceipts(outcome.provider)
+        args.push(k.lease(requestId), k.request(requestId), receipts ? k.serial(outcome.provider, outcome.messageId) : '',
+          h.e.id, 'sent', this.#doneMs(h.job, now), receipts ? this.#serialMs() : 0, requestId, '')
         if (outcome.fee === undefined) args.push(3, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId)
         else args.push(4, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId, 'fee', outcome.fee)
       }

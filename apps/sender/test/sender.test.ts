@@ -47,7 +47,6 @@ t.test('a job is sent once, acked, and its status reads sent with provider and m
     t.equal(st.provider, 'test')
     t.ok(st.messageId)
     t.ok(st.sentAt)
-    t.equal(await plain.get(keys(p0).serial('test', st.messageId!)), id, 'serial mapping for receipts')
     t.equal(await plain.get(keys(p0).lease(id)), 'done', 'done marker')
     const bucket = sentBucketOf(Date.now())
     const counted = await plain.mget(keys(p0).sentCounter(bucket), keys(p0).sentCounter(bucket - 1))
@@ -56,6 +55,18 @@ t.test('a job is sent once, acked, and its status reads sent with provider and m
     t.equal(pending[0], 0, 'nothing pending')
     t.equal((await deliveries()).length, 1)
   })
+})
+
+t.test('the message id → request mapping is kept only for a provider that reports receipts', async (t) => {
+  const withReceipts: Provider = { ...makeTestProvider({ redis: plain, name: 'receipts' }), receipts: true }
+  const id = await enqueueCode(plain, mobileOf(2))
+  await withSender({}, (sender) => sender.tick(), { provider: withReceipts })
+  const st = await statusOf(plain, id)
+  t.equal(await plain.get(keys(p0).serial('receipts', st.messageId!)), id, 'mapped for its receipt')
+  const other = await enqueueCode(plain, mobileOf(3))
+  await withSender({}, (sender) => sender.tick())
+  t.equal((await statusOf(plain, other)).status, 'sent')
+  t.same(await plain.keys(keys(p0).serial('test', '*')), [], 'none for a provider without receipts')
 })
 
 t.test('an expired job is acked, reads expired, and is not sent', async (t) => {

@@ -117,6 +117,7 @@ export function createTencentProvider(config: Config): Provider {
 
   return {
     name: 'tencent',
+    receipts: true,
     async send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome> {
       const templateId = c.templates[message.purpose]
       if (!templateId) return noTemplateFor('Tencent', message.purpose, 'TENCENT_SMS_TEMPLATES')
