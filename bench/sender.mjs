@@ -174,8 +174,7 @@ export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, conc
   try {
     const sender = await drainSender(redis.url, { jobs, concurrency, latencyMs: 0 })
     const bullmq = await drainBullmq(redis.port, { jobs, concurrency })
-    const bare = await drainCeiling(redis.url, { jobs, mode: 'bare' })
-    const scripts = await drainCeiling(redis.url, { jobs, mode: 'scripts' })
+    const bare = await drainCeiling(redis.url, { jobs })
     const latency = await drainSender(redis.url, { jobs: latencyJobs, concurrency, latencyMs })
     const bound = concurrency / (latencyMs / 1000)
     const idle = await idleCpu({ REDIS_URL: redis.url })
@@ -187,8 +186,6 @@ export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, conc
       ratioVsBullmq: Number((sender.jobsPerSecond / bullmq.jobsPerSecond).toFixed(2)),
       ceilingBareConsumerJobsPerSecond: Math.round(bare.jobsPerSecond),
       ceilingBareConsumerVsBullmq: Number((bare.jobsPerSecond / bullmq.jobsPerSecond).toFixed(2)),
-      ceilingWithGuaranteeScriptsJobsPerSecond: Math.round(scripts.jobsPerSecond),
-      ceilingWithGuaranteeScriptsVsBullmq: Number((scripts.jobsPerSecond / bullmq.jobsPerSecond).toFixed(2)),
       latencyMs, latencyJobs,
       latencyJobsPerSecond: Math.round(latency.jobsPerSecond),
       latencyBound: bound,
@@ -210,7 +207,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     { figure: 'BullMQ Queue + Worker, same jobs, attempts 5 + exponential backoff', value: `${r.bullmqJobsPerSecond} jobs/s`, target: '' },
     { figure: 'ratio sender / BullMQ', value: `${r.ratioVsBullmq}x`, target: '>= 3x' },
     { figure: 'ceiling: bare XREADGROUP + XACK loop, no guarantees', value: `${r.ceilingBareConsumerJobsPerSecond} jobs/s (${r.ceilingBareConsumerVsBullmq}x)`, target: '' },
-    { figure: 'ceiling: that loop + lease.lua and finish.lua, no sender logic', value: `${r.ceilingWithGuaranteeScriptsJobsPerSecond} jobs/s (${r.ceilingWithGuaranteeScriptsVsBullmq}x)`, target: '' },
     { figure: `sender, ${r.latencyMs} ms provider, ${r.latencyJobs} jobs`, value: `${r.latencyJobsPerSecond} jobs/s of ${r.latencyBound}`, target: '' },
     { figure: 'share of concurrency / latency bound', value: r.latencyShareOfBound, target: '>= 0.9' },
     { figure: 'idle sender, 16 empty partitions, CPU share of one core', value: `${(r.idleCpuShareOfCore * 100).toFixed(2)}%`, target: '< 2%' },
