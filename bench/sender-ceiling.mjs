@@ -39,7 +39,8 @@ export async function drainCeiling(url, { jobs }) {
       if (!reply) return
       const batch = itemsOf(reply).map(([id, fields]) => ({ id, job: decodeJob(fields).job }))
       await Promise.all(batch.map(() => send()))
-      done += await redis.xack(p.stream, GROUP, ...batch.map((b) => b.id))
+      const acked = await redis.xack(p.stream, GROUP, ...batch.map((b) => b.id))
+      done += acked
     }
   }
   const started = performance.now()
