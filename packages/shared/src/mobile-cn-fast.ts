@@ -65,8 +65,10 @@ const cn = ((): CnFast | null => {
 
 /** Separators libphonenumber accepts (and drops) anywhere in a number; other whitespace is left to the full path. */
 const SEPARATORS = /[ \-().]/g
-/** An optional `+86`/`86`, then a national number that passes CN_MOBILE. */
-const CN_FORMS = /^(\+86|86)?(1[3-9]\d{9})$/
+/** Mainland China mobiles, national digits: 11 starting 1[3-9] (also the original Django service's pattern). */
+export const CN_MOBILE_DIGITS = '1[3-9]\\d{9}'
+/** An optional `+86`/`86`, then a national number of CN_MOBILE_DIGITS. */
+const CN_FORMS = new RegExp(`^(\\+86|86)?(${CN_MOBILE_DIGITS})$`)
 
 /**
  * Answers exactly as parseLibphonenumber would for `1XXXXXXXXXX`, `86`/`+86` + that, with separators,

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
-import { parseCnFast } from './mobile-cn-fast.js'
+import { CN_MOBILE_DIGITS, parseCnFast } from './mobile-cn-fast.js'
 
 /** A mobile number in E.164, e.g. `+8613812345678`. */
 export type E164 = string & { readonly __brand: 'E164' }
@@ -8,8 +8,7 @@ export type MobileParse =
   | { ok: true, e164: E164, region: string | undefined }
   | { ok: false }
 
-/** Mainland China mobiles: 11 digits starting 1[3-9]. */
-const CN_MOBILE = /^1[3-9]\d{9}$/
+const CN_MOBILE = new RegExp(`^${CN_MOBILE_DIGITS}$`)
 
 /**
  * Normalises what a person types (`13812345678`, `+8613812345678`,
@@ -44,7 +43,7 @@ function parseLibphonenumber(input: string): MobileParse {
 }
 
 /** The original Django service's pattern, for the compatibility route. */
-export const LEGACY_MOBILE_PATTERN = '^1[3-9]\\d{9}$'
+export const LEGACY_MOBILE_PATTERN = `^${CN_MOBILE_DIGITS}$`
 
 /** `+8613812345678` → `138****5678`; short or foreign numbers keep 3 and 4 digits too. */
 export function maskMobile(mobile: string): string {
