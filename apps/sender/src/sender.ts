@@ -245,31 +245,20 @@ export class Sender {
     await this.#unlease(ready)
     const entries = [...this.#reclaimed.splice(0), ...this.#fresh.splice(0), ...ready.map((h) => h.e)]
     if (entries.length === 0) return
-    const byPartition = new Map<Partition, string[]>()
-    for (const e of entries) {
-      this.#holding.delete(e.key)
-      const ids = byPartition.get(e.p)
-      if (ids) ids.push(e.id); else byPartition.set(e.p, [e.id])
-    }
-    await Promise.all([...byPartition].map(([p, ids]) =>
-      this.#redis.call('XCLAIM', p.stream, GROUP, this.consumer, 0, ...ids, 'IDLE', HANDBACK_IDLE_MS, 'JUSTID')))
+    for (const e of entries) this.#holding.delete(e.key)
+    await Promise.all([...byPartition(entries, (e) => e)].map(([p, list]) =>
+      this.#redis.call('XCLAIM', p.stream, GROUP, this.consumer, 0, ...list.map((e) => e.id), 'IDLE', HANDBACK_IDLE_MS, 'JUSTID')))
     this.#log.info({ count: entries.length }, 'sender close: entries read but not started handed back for another replica')
   }
 
   /** Gives back the leases of ready jobs that never started (unlease.lua), one call per partition. */
   async #unlease(ready: Ready[]): Promise<void> {
-    const byPartition = new Map<Partition, Array<string | number>>()
-    for (const h of ready) {
-      const args = byPartition.get(h.e.p) ?? []
-      const k = this.#keys[h.e.p.index]!
-      args.push(k.lease(h.job.requestId), k.request(h.job.requestId), h.e.id, h.token, h.base)
-      byPartition.set(h.e.p, args)
-    }
-    await Promise.all([...byPartition].map(async ([p, args]) => {
+    await Promise.all([...byPartition(ready, (h) => h.e)].map(async ([p, list]) => {
+      const k = this.#keys[p.index]!
       try {
-        await this.#redis.senderUnlease(p.stream, ...args)
+        await this.#redis.senderUnlease(p.stream, ...list.flatMap((h) => [k.lease(h.job.requestId), k.request(h.job.requestId), h.e.id, h.token, h.base]))
       } catch (err) {
-        this.#log.warn({ err, partition: p.index, count: args.length / 5 }, 'sender close: giving back leases taken ahead failed; a peer takes those entries once the leases expire')
+        this.#log.warn({ err, partition: p.index, count: list.length }, 'sender close: giving back leases taken ahead failed; a peer takes those entries once the leases expire')
       }
     }))
   }
@@ -451,12 +440,7 @@ export class Sender {
       this.#leaseAhead(this.#partitions[0]!, batch)
       return
     }
-    const byPartition = new Map<Partition, ToLease[]>()
-    for (const item of batch) {
-      const list = byPartition.get(item.e.p)
-      if (list) list.push(item); else byPartition.set(item.e.p, [item])
-    }
-    for (const [p, items] of byPartition) this.#leaseAhead(p, items)
+    for (const [p, items] of byPartition(batch, (item) => item.e)) this.#leaseAhead(p, items)
   }
 
   #leaseAhead(p: Partition, items: ToLease[]): void {
@@ -959,6 +943,17 @@ export class Sender {
       this.#sleepers.add(done)
     })
   }
+}
+
+/** `items` grouped by the partition of their entry. */
+function byPartition<T>(items: readonly T[], entryOf: (item: T) => Entry): Map<Partition, T[]> {
+  const groups = new Map<Partition, T[]>()
+  for (const item of items) {
+    const p = entryOf(item).p
+    const list = groups.get(p)
+    if (list) list.push(item); else groups.set(p, [item])
+  }
+  return groups
 }
 
 function fieldOf(fields: readonly string[] | null, name: string): string | undefined {
