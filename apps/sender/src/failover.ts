@@ -23,6 +23,9 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * answers something other than a transient failure; every call counts as an
  * attempt. The queue applies backoff between rounds, never inside one.
  */
+/** A call that failed or was cut off at the deadline (`timeout`: it may still reach the phone). */
+const transient = (error: string, timeout: boolean): SendOutcome => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error })
+
 export class Failover {
   readonly #entries: Array<{ provider: Provider, circuit: Circuit }>
 
@@ -46,8 +49,7 @@ export class Failover {
       if (calls >= maxCalls) break
       if (!circuit.tryAcquire()) continue
       calls++
-      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal),
-        (error, timeout) => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error }))
+      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal), transient)
       this.#record(provider.name, circuit, outcome)
       last = { ...outcome, provider: provider.name }
       tried.push(last)
@@ -67,7 +69,7 @@ export class Failover {
       calls++
       const batch = { ...message, mobiles: pending.map((i) => message.mobiles[i]!) }
       const results = await this.#call(provider.name, (signal) => provider.sendBulk(batch, signal),
-        (error, timeout): SendOutcome[] => batch.mobiles.map(() => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error })))
+        (error, timeout): SendOutcome[] => batch.mobiles.map(() => transient(error, timeout)))
       const anyAnswer = results.some((r) => r.kind !== 'transient')
       if (anyAnswer) circuit.success(); else circuit.failure()
       const next: number[] = []
