@@ -16,6 +16,8 @@ export interface RoundResult { readonly outcome: Attributed, readonly calls: num
 export interface BulkRoundResult { readonly outcomes: Attributed[], readonly calls: number }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
+/** A call that failed or was cut off at the deadline (`timeout`: it may still reach the phone). */
+const transient = (error: string, timeout: boolean): SendOutcome => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error })
 
 /**
  * Providers in failover order, each behind its own circuit breaker. One round
@@ -23,9 +25,6 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * answers something other than a transient failure; every call counts as an
  * attempt. The queue applies backoff between rounds, never inside one.
  */
-/** A call that failed or was cut off at the deadline (`timeout`: it may still reach the phone). */
-const transient = (error: string, timeout: boolean): SendOutcome => (timeout ? { kind: 'transient', error, timeout } : { kind: 'transient', error })
-
 export class Failover {
   readonly #entries: Array<{ provider: Provider, circuit: Circuit }>
 
