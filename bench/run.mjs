@@ -1,6 +1,7 @@
 // pnpm bench: every figure the issues ask for, printed as a table and written
 // to bench/results/latest.json. Each part starts its own Redis on free ports.
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dist'
 import { loadSendRoute, startServer } from './http.mjs'
@@ -137,4 +138,18 @@ for (const [k, v, note] of rows) console.log(`${k.padEnd(width)} | ${v} | ${note
 mkdirSync('bench/results', { recursive: true })
 writeFileSync('bench/results/latest.json', JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, ...results }, null, 2))
 console.log('\nwritten bench/results/latest.json')
+writeBenchReadme(rows)
+console.log('written bench/README.md')
 process.exit(0) // a client of a stopped server may still be retrying its connection
+
+/** bench/README.md is the template with this run's table: figures are never edited by hand. */
+function writeBenchReadme(rows) {
+  const escape = (v) => String(v).replaceAll('|', '\\|')
+  const table = ['| measure | value | note |', '| --- | --- | --- |', ...rows.map(([k, v, note]) => `| ${escape(k)} | ${escape(v)} | ${escape(note)} |`)].join('\n')
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  const text = readFileSync('bench/README.template.md', 'utf8')
+    .replace('{{at}}', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC')
+    .replace('{{machine}}', machine)
+    .replace('{{table}}', table)
+  writeFileSync('bench/README.md', text)
+}

@@ -33,13 +33,13 @@ export type ProviderName = 'console' | 'tencent' | 'ronglian'
 
 /** Every environment variable of CONTRACT.md, for both processes. */
 export const configSchema = Type.Object({
-  NODE_ENV: Type.String({ default: 'development' }),
+  NODE_ENV: Type.String({ default: 'development', description: '`production` turns on the production safety checks' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379/0', pattern: '^rediss?://', description: 'Redis for codes, limits and the stream' }),
   REDIS_CLUSTER_NODES: CommaList({ default: '', description: 'host:port seeds; when set, Redis Cluster mode' }),
   STREAM_PARTITIONS: Type.Optional(Int({ minimum: 1, maximum: 1024, description: 'streams the jobs are spread over' })),
   REDIS_WAIT_REPLICAS: Int({ default: 0, maximum: 16, description: 'replicas that must hold a send before 202' }),
   REDIS_WAIT_TIMEOUT_MS: Int({ default: 200, minimum: 1, description: 'WAIT timeout' }),
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'API listen address' }),
   PORT: Int({ default: 8000, maximum: 65535, description: 'API port' }),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, description: 'Fastify trustProxy: hop count or CIDR list' })),
   CORS_ORIGINS: CommaList({ default: 'http://127.0.0.1:8080,http://localhost:8080', description: 'allowed origins' }),
@@ -49,7 +49,7 @@ export const configSchema = Type.Object({
   SMS_PROVIDER: Providers,
   SENDER_CONCURRENCY: Int({ default: 32, minimum: 1, maximum: 10000, description: 'sends in flight per sender' }),
   METRICS_PORT: Int({ default: 9464, maximum: 65535, description: "sender's /metrics and /healthz" }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino level for both processes' }),
   SHUTDOWN_TIMEOUT_MS: Int({ default: 10000, description: 'longest wait for in-flight work on SIGTERM' }),
   SEND_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, maximum: 100, description: 'provider calls per job before dead-lettering' }),
   SEND_BACKOFF_BASE_MS: Int({ default: 1000, description: 'first retry delay (full jitter)' }),
@@ -79,13 +79,13 @@ export const configSchema = Type.Object({
   TENCENT_SECRET_KEY: OptionalString('Tencent Cloud SecretKey'),
   TENCENT_SMS_SDK_APP_ID: OptionalString('Tencent SmsSdkAppId'),
   TENCENT_SMS_SIGN: OptionalString('Tencent SignName'),
-  TENCENT_SMS_REGION: Type.String({ default: 'ap-guangzhou' }),
-  TENCENT_SMS_ENDPOINT: Type.String({ default: 'sms.tencentcloudapi.com', pattern: '^(https?://)?[A-Za-z0-9.-]+(:\\d+)?/?$' }),
+  TENCENT_SMS_REGION: Type.String({ default: 'ap-guangzhou', description: 'Tencent Cloud region' }),
+  TENCENT_SMS_ENDPOINT: Type.String({ default: 'sms.tencentcloudapi.com', pattern: '^(https?://)?[A-Za-z0-9.-]+(:\\d+)?/?$', description: 'Tencent SMS endpoint; a full http://host:port is allowed' }),
   TENCENT_SMS_TEMPLATES: PurposeMap('purpose=templateId for Tencent'),
   RONGLIAN_ACCOUNT_SID: OptionalString('Ronglian account SID'),
   RONGLIAN_AUTH_TOKEN: OptionalString('Ronglian auth token'),
   RONGLIAN_APP_ID: OptionalString('Ronglian app id'),
-  RONGLIAN_BASE_URL: Type.String({ default: 'https://app.cloopen.com:8883', pattern: '^https?://' }),
+  RONGLIAN_BASE_URL: Type.String({ default: 'https://app.cloopen.com:8883', pattern: '^https?://', description: 'Ronglian REST base URL' }),
   RONGLIAN_TEMPLATES: PurposeMap('purpose=templateId for Ronglian'),
 })
 
