@@ -6,8 +6,6 @@ export interface FailoverOptions {
   readonly timeoutMs: number
   readonly circuitThreshold: number
   readonly circuitCooldownMs: number
-  /** told about every provider call, for metrics */
-  readonly observe?: (provider: string, outcome: SendOutcome['kind']) => void
   readonly now?: () => number
 }
 
@@ -74,7 +72,6 @@ export class Failover {
       const next: number[] = []
       pending.forEach((index, j) => {
         const r: SendOutcome = results[j] ?? { kind: 'transient', error: 'provider returned no outcome for this number' }
-        this.o.observe?.(provider.name, r.kind)
         outcomes[index] = { ...r, provider: provider.name }
         if (r.kind === 'transient') next.push(index)
       })
@@ -85,7 +82,6 @@ export class Failover {
 
   #record(name: string, circuit: Circuit, outcome: SendOutcome) {
     if (outcome.kind === 'transient') circuit.failure(); else circuit.success()
-    this.o.observe?.(name, outcome.kind)
   }
 
   /**

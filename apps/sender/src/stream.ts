@@ -38,23 +38,3 @@ export function parseGroups(raw: unknown[]): GroupInfo[] {
     }
   })
 }
-
-const parseId = (id: string): [bigint, bigint] => {
-  const [ms, seq] = id.split('-')
-  return [BigInt(ms ?? '0'), BigInt(seq ?? '0')]
-}
-
-export function compareIds(a: string, b: string): number {
-  const [am, as] = parseId(a)
-  const [bm, bs] = parseId(b)
-  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1
-}
-
-/**
- * The id below which every entry was delivered and acked: the older of the
- * first pending id and the last-delivered id. XTRIM MINID keeps this one.
- */
-export function minStreamId(lastDeliveredId: string, firstPendingId: string | null): string {
-  if (firstPendingId === null) return lastDeliveredId
-  return compareIds(firstPendingId, lastDeliveredId) < 0 ? firstPendingId : lastDeliveredId
-}

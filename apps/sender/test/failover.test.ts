@@ -3,7 +3,6 @@ import { backoffMs } from '../src/backoff.js'
 import { Circuit } from '../src/circuit.js'
 import { Failover } from '../src/failover.js'
 import type { CodeMessage, Provider, SendOutcome } from '../src/provider.js'
-import { minStreamId } from '../src/stream.js'
 
 const message: CodeMessage = { requestId: '0-abc', mobile: '+8613912345678' as never, purpose: 'login', code: '123456', minutesValid: 5 }
 
@@ -139,11 +138,4 @@ t.test('backoff: full jitter under an exponential ceiling, capped', async (t) =>
   t.equal(backoffMs(3, 1000, 60000, () => 0.5), 2000)
   t.equal(backoffMs(20, 1000, 60000, () => 0.999999), 59999)
   t.equal(backoffMs(2, 1000, 60000, () => 0), 0)
-})
-
-t.test('trim point: the older of the first pending id and the last delivered id', async (t) => {
-  t.equal(minStreamId('5-0', null), '5-0')
-  t.equal(minStreamId('5-0', '3-1'), '3-1')
-  t.equal(minStreamId('10-0', '9-5'), '9-5')
-  t.equal(minStreamId('10-0', '100-0'), '10-0')
 })

@@ -22,7 +22,6 @@ export const SCRIPTS = {
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
   smsVerify: { file: 'verify', numberOfKeys: 2 },
-  smsStatus: { file: 'status', numberOfKeys: 1 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
   // the sender's own scripts are registered in apps/sender/src/scripts.ts
@@ -36,7 +35,6 @@ declare module 'ioredis' {
     smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
     smsCount(key: string, limit: number, windowMs: number): Result<number[], Context>
     smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
-    smsStatus(request: string, now: number, status: string, ...fields: Arg[]): Result<number, Context>
     smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>
     smsReceipt(serial: string, now: number, delivered: '1' | '0', reason: string, requestPrefix: string): Result<[number, string], Context>
   }

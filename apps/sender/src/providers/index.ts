@@ -1,6 +1,6 @@
 import type { Config } from '@sms-verify/shared'
 import type { Logger } from 'pino'
-import { Failover, type FailoverOptions } from '../failover.js'
+import type { FailoverOptions } from '../failover.js'
 import type { Provider } from '../provider.js'
 import { createConsoleProvider } from './console.js'
 import { createRonglianProvider } from './ronglian.js'
@@ -20,16 +20,10 @@ export function createProviders(config: Config, logger: Logger): Provider[] {
   })
 }
 
-/** The failover chain of SMS_PROVIDER, each provider behind its circuit breaker. */
-export function createProvider(config: Config, logger: Logger, observe?: FailoverOptions['observe']): Failover {
-  return new Failover(createProviders(config, logger), failoverOptions(config, observe))
-}
-
-export function failoverOptions(config: Config, observe?: FailoverOptions['observe']): FailoverOptions {
+export function failoverOptions(config: Config): FailoverOptions {
   return {
     timeoutMs: config.PROVIDER_TIMEOUT_MS,
     circuitThreshold: config.SENDER_CIRCUIT_THRESHOLD,
     circuitCooldownMs: config.SENDER_CIRCUIT_COOLDOWN_MS,
-    ...(observe ? { observe } : {}),
   }
 }
