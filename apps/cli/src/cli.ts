@@ -25,7 +25,7 @@ function program(select: (a: Action) => void) {
     .option('--count <n>', 'stop after n jobs', { default: 0 })
     .option('--block <ms>', 'longest single XREAD BLOCK', { default: 2000 })
     .action((o: { count: unknown, block: unknown }) => select((ctx) => tail(ctx, { count: wholeNumber('count', o.count), blockMs: wholeNumber('block', o.block) })))
-  cli.command('dead <action> [id]', 'dead letters: `dead list`, `dead replay <id|--all>`, `dead purge --yes`')
+  cli.command('dead <action> [id]', 'dead letters: `dead list`, `dead replay <entryId|requestId|--all>`, `dead purge --yes`')
     .option('--all', 'replay: every dead letter')
     .option('--yes', 'purge: really delete')
     .option('--partition <p>', 'replay: the partition of the id, when several hold it')

@@ -1,4 +1,4 @@
-import { keys, type Partition } from '@sms-verify/shared'
+import { keys, REQUEST_ID_PATTERN, type Partition } from '@sms-verify/shared'
 import type { Context } from '../context.js'
 import { DEAD_LETTER_FIELDS, deadEntries, deadLetter, findDead, unreplayable, type DeadLetter, type StreamEntry } from '../dead-entry.js'
 import { CliError, EXIT, notFound, usageError } from '../errors.js'
@@ -46,25 +46,53 @@ async function replayOne(ctx: Context, p: Partition, [id, fields]: StreamEntry, 
   return newId === null ? undefined : { replayed: { partition: p.index, deadId: id, newId, requestId: view.requestId } }
 }
 
+type Work = Array<{ p: Partition, entry: StreamEntry }>
+
+const requestIdRe = new RegExp(REQUEST_ID_PATTERN)
+const entryIdRe = /^\d+-\d+$/
+
+/** The dead letters one entry id names; ids are per stream, so `only` picks the partition when two hold it. */
+async function byEntryId(ctx: Context, id: string, only: number | undefined): Promise<Work> {
+  const found = (await findDead(ctx.redis(), ctx.partitions, id)).filter(({ p }) => only === undefined || p.index === only)
+  if (found.length === 0) throw notFound(`no dead letter ${id}${only === undefined ? '' : ` in partition ${only}`}`)
+  if (found.length > 1) throw usageError(`dead letter id ${id} exists in partitions ${found.map(({ p }) => p.index).join(', ')}; choose one with --partition`)
+  return found
+}
+
 /**
- * Re-queues dead letters: one id or all of them. Entry ids are per stream, so
- * one id may exist in two partitions; then `--partition` picks one.
+ * Every dead letter of one request: a code job has at most one, a bulk
+ * notification one per chunk that died, possibly on several partitions.
+ */
+async function byRequestId(ctx: Context, requestId: string, only: number | undefined): Promise<Work> {
+  const work: Work = []
+  for (const p of ctx.partitions) {
+    if (only !== undefined && p.index !== only) continue
+    for await (const entry of deadEntries(ctx.redis(), p)) if (deadLetter(p.index, ...entry).requestId === requestId) work.push({ p, entry })
+  }
+  if (work.length === 0) throw notFound(`no dead letter for request ${requestId}${only === undefined ? '' : ` in partition ${only}`}`)
+  return work
+}
+
+async function everyDead(ctx: Context): Promise<Work> {
+  // Collect first: replayed entries leave the stream while we page through it.
+  const work: Work = []
+  for (const p of ctx.partitions) for await (const entry of deadEntries(ctx.redis(), p)) work.push({ p, entry })
+  return work
+}
+
+/**
+ * Re-queues dead letters: the one an entry id names, those of a request id,
+ * or all of them.
  */
 export async function deadReplay(ctx: Context, id: string | undefined, all: boolean, only?: number): Promise<void> {
-  if (!id === !all) throw usageError('dead replay takes one entry id or --all')
-  if (id !== undefined && !/^\d+-\d+$/.test(id)) throw usageError(`not a stream entry id: ${id} (expected like 1715000000000-0)`)
+  if (!id === !all) throw usageError('dead replay takes one entry id, one request id or --all')
+  const isRequest = id !== undefined && requestIdRe.test(id)
+  if (id !== undefined && !isRequest && !entryIdRe.test(id)) {
+    throw usageError(`not a stream entry id or a request id: ${id} (expected like 1715000000000-0 or 3-AbCdEfGhIjKlMnOp)`)
+  }
   defineReplay(ctx.redis())
   const now = Date.now()
-  const work: Array<{ p: Partition, entry: StreamEntry }> = []
-  if (id !== undefined) {
-    const found = (await findDead(ctx.redis(), ctx.partitions, id)).filter(({ p }) => only === undefined || p.index === only)
-    if (found.length === 0) throw notFound(`no dead letter ${id}${only === undefined ? '' : ` in partition ${only}`}`)
-    if (found.length > 1) throw usageError(`dead letter id ${id} exists in partitions ${found.map(({ p }) => p.index).join(', ')}; choose one with --partition`)
-    work.push(found[0]!)
-  } else {
-    // Collect first: replayed entries leave the stream while we page through it.
-    for (const p of ctx.partitions) for await (const entry of deadEntries(ctx.redis(), p)) work.push({ p, entry })
-  }
+  const work = id === undefined ? await everyDead(ctx) : isRequest ? await byRequestId(ctx, id, only) : await byEntryId(ctx, id, only)
   const replayed: Replayed[] = []
   const skipped: Skipped[] = []
   for (const { p, entry } of work) {
@@ -73,8 +101,9 @@ export async function deadReplay(ctx: Context, id: string | undefined, all: bool
     if (o && 'skipped' in o) skipped.push(o.skipped)
   }
   if (id !== undefined && replayed.length === 0) {
-    if (skipped.length === 0) throw notFound(`dead letter ${id} was replayed or purged meanwhile`)
-    throw new CliError(`dead letter ${id} was not replayed: ${SKIP_TEXT[skipped[0]!.reason]}`, EXIT.error, 'not_replayable')
+    const what = isRequest ? `the dead letter of request ${id}` : `dead letter ${id}`
+    if (skipped.length === 0) throw notFound(`${what} was replayed or purged meanwhile`)
+    throw new CliError(`${what} was not replayed: ${SKIP_TEXT[skipped[0]!.reason]}`, EXIT.error, 'not_replayable')
   }
   if (ctx.json) return ctx.io.out(JSON.stringify({ replayed: replayed.length, skipped: skipped.length, entries: replayed, skippedEntries: skipped }))
   for (const r of replayed) ctx.io.out(`p${r.partition} ${r.deadId} → ${r.newId}  req ${r.requestId ?? '-'}`)

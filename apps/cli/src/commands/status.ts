@@ -1,7 +1,8 @@
-import { keys, maskMobile, maskMobilesIn, partition, partitionOfRequestId, REQUEST_ID_PATTERN, UNCHECKED, type Status } from '@sms-verify/shared'
+import { keys, partition, partitionOfRequestId, REQUEST_ID_PATTERN, UNCHECKED, type Status } from '@sms-verify/shared'
 import type { Context } from '../context.js'
 import { notFound, usageError } from '../errors.js'
 import { isoTime, table } from '../format.js'
+import { recordField } from '../record-field.js'
 
 const requestIdRe = new RegExp(REQUEST_ID_PATTERN)
 const SECRET = new Set(['code', 'h', 'sealed'])
@@ -18,7 +19,7 @@ export async function status(ctx: Context, requestId: string): Promise<void> {
   const record: Record<string, string | number> = {}
   for (const [k, v] of Object.entries(raw)) {
     if (SECRET.has(k)) continue
-    record[k] = k === 'mobile' ? maskMobile(v) : k === 'mobiles' ? v.split(',').map(maskMobile).join(',') : /^\d+$/.test(v) && v.length < 16 ? Number(v) : maskMobilesIn(v)
+    record[k] = recordField(k, v)
   }
   // Like the API: a code that expired unchecked reads `expired`.
   const expiresAt = Number(raw.expiresAt)
