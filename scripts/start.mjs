@@ -1,16 +1,22 @@
-// `pnpm start`: build if needed, make sure Redis answers (starting a local
-// redis-server with appendonly when nothing does), then run one API, one
-// sender and the sign-up page in the foreground until Ctrl-C.
+// `pnpm start`: read .env, build if needed, make sure Redis answers (starting
+// a local redis-server with appendonly when nothing does), check the ports,
+// then run one API, one sender and the sign-up page in the foreground until
+// Ctrl-C, printing the next steps once all of them answer.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { applyEnvFile } from './start/env-file.mjs'
+import { createLogView, logFormat } from './start/log-view.mjs'
+import { firstTaken } from './start/ports.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const say = (line) => process.stdout.write(`start  | ${line}\n`)
+const fromEnvFile = applyEnvFile(join(process.cwd(), '.env'), process.env)
+const view = createLogView({ format: logFormat(process.env, process.stdout), color: process.stdout.isTTY === true && !('NO_COLOR' in process.env) })
+const say = (line, fields) => view.say(line, { fields })
 const die = (line) => {
-  process.stderr.write(`start  | ${line}\n`)
+  view.say(line, { level: 50 })
   process.exit(1)
 }
 
@@ -63,20 +69,28 @@ function run(name, command, args, env = {}) {
   // Own process group: a terminal's Ctrl-C reaches only us, and we stop the
   // children in order (Redis last, so the sender can ack its in-flight work).
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  const prefix = `${name.padEnd(6)} | `
-  for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+  child.lines = []
+  for (const [from, toErr] of [[child.stdout, false], [child.stderr, true]]) {
     let partial = ''
     from.on('data', (chunk) => {
       const lines = (partial + chunk.toString('utf8')).split('\n')
       partial = lines.pop() ?? ''
-      for (const line of lines) to.write(prefix + line + '\n')
+      for (const line of lines) {
+        if (line === '') continue
+        if (child.lines.length < 200) child.lines.push(line)
+        view.child(name, line, toErr)
+      }
     })
   }
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
-  child.once('error', (err) => { say(`${name} could not start: ${err.message}`); void stop(1) })
+  child.once('error', (err) => { view.say(`${name} could not start: ${err.message}`, { level: 50 }); void stop(1) })
   child.once('exit', (code, signal) => {
     if (stopping) return
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the rest`)
+    const busy = child.lines.some((l) => l.includes('EADDRINUSE'))
+    // A port taken between our check and the child's listen: still one line naming the variable.
+    view.say(busy && child.portVariable
+      ? `${name} could not listen: its port is taken; set ${child.portVariable} to a free port`
+      : `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the rest`, { level: 50 })
     void stop(typeof code === 'number' && code !== 0 ? code : 1)
   })
   child.label = name
@@ -100,7 +114,8 @@ async function stop(code) {
   await terminate(children.filter((c) => c.label !== 'redis'), grace)
   await terminate(children.filter((c) => c.label === 'redis'), grace)
   say('stopped')
-  process.exit(code)
+  // Let a piped stdout drain, so the last lines reach a log collector.
+  process.stdout.write('', () => process.exit(code))
 }
 
 process.on('SIGINT', () => void stop(0))
@@ -109,6 +124,7 @@ process.on('SIGTERM', () => void stop(0))
 process.on('exit', () => { for (const c of children) if (alive(c)) c.kill('SIGKILL') })
 
 // ----- main -----
+if (fromEnvFile.length > 0) say(`read ${fromEnvFile.length} setting${fromEnvFile.length === 1 ? '' : 's'} from .env`, { variables: fromEnvFile })
 buildIfNeeded()
 const { configSchema, loadConfig, clusterMode } = await import('../packages/shared/dist/index.js')
 let config
@@ -117,6 +133,14 @@ try {
 } catch (err) {
   die(err.message)
 }
+
+const webHost = process.env.WEB_HOST || '127.0.0.1'
+const webPort = Number(process.env.WEB_PORT || 8080)
+const metricsHost = config.METRICS_HOST ?? config.HOST
+const ports = [['PORT', config.HOST, config.PORT], ['WEB_PORT', webHost, webPort], ['METRICS_PORT', metricsHost, config.METRICS_PORT]]
+if (config.API_METRICS_PORT !== undefined) ports.push(['API_METRICS_PORT', metricsHost, config.API_METRICS_PORT])
+const taken = await firstTaken(ports)
+if (taken) die(`port ${taken.port} on ${taken.host} is taken: set ${taken.variable} to a free port (e.g. ${taken.variable}=${taken.port + 1} pnpm start)`)
 
 if (clusterMode(config)) {
   say(`Redis Cluster mode: ${config.REDIS_CLUSTER_NODES.join(',')}`)
@@ -147,7 +171,48 @@ if (clusterMode(config)) {
   }
 }
 
-run('api', process.execPath, ['apps/api/dist/main.js'])
-run('sender', process.execPath, ['apps/sender/dist/main.js'])
-run('web', process.execPath, ['apps/web/serve.mjs'], { WEB_PORT: process.env.WEB_PORT ?? '8080', WEB_HOST: process.env.WEB_HOST ?? '127.0.0.1', WEB_API_URL: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}` })
-say(`API on http://${config.HOST}:${config.PORT}, sign-up page on http://${process.env.WEB_HOST ?? '127.0.0.1'}:${process.env.WEB_PORT ?? '8080'}; Ctrl-C stops everything`)
+/** How a browser or curl on this machine reaches a listener bound to `host`. */
+const reach = (host, port) => `http://${['0.0.0.0', '::', ''].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`
+const apiUrl = reach(config.HOST, config.PORT)
+const pageUrl = reach(webHost, webPort)
+const metricsUrl = reach(metricsHost, config.METRICS_PORT)
+
+// The page's origin must be allowed, also on another WEB_PORT; an explicit CORS_ORIGINS wins.
+const pageOrigins = process.env.CORS_ORIGINS ? {} : { CORS_ORIGINS: [...new Set([pageUrl, `http://127.0.0.1:${webPort}`, `http://localhost:${webPort}`])].join(',') }
+const api = run('api', process.execPath, ['apps/api/dist/main.js'], pageOrigins)
+const sender = run('sender', process.execPath, ['apps/sender/dist/main.js'])
+const web = run('web', process.execPath, ['apps/web/serve.mjs'], { WEB_PORT: String(webPort), WEB_HOST: webHost, WEB_API_URL: process.env.WEB_API_URL || apiUrl })
+api.portVariable = 'PORT'
+sender.portVariable = 'METRICS_PORT'
+web.portVariable = 'WEB_PORT'
+
+const answers = async (url) => {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+    await res.body?.cancel()
+    return res.ok
+  } catch { return false }
+}
+// Ready means answering, not spawned: the API sees Redis, the sender has made its consumer group, the page serves.
+const checks = [
+  () => answers(`${apiUrl}/readyz`),
+  async () => sender.lines.some((l) => l.includes('"sender started"')) && answers(`${metricsUrl}/healthz`),
+  () => answers(`${pageUrl}/`),
+]
+const readyBy = Date.now() + 60_000
+while (!stopping && !(await Promise.all(checks.map((check) => check()))).every(Boolean)) {
+  if (Date.now() > readyBy) {
+    view.say('not every part answered within 60 s; stopping', { level: 50 })
+    await stop(1)
+  }
+  await new Promise((r) => setTimeout(r, 200))
+}
+if (!stopping) {
+  const body = JSON.stringify({ mobile: '13812345678', purpose: 'register' })
+  view.ready({
+    api: apiUrl,
+    page: pageUrl,
+    metrics: `${metricsUrl}/metrics`,
+    curl: `curl -s -XPOST ${apiUrl}/v1/sms-codes -H 'content-type: application/json' -d '${body}'`,
+  })
+}
