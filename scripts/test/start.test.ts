@@ -1,5 +1,5 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -84,4 +84,30 @@ t.test('a taken port is one line naming the variable to change', async (t) => {
     t.equal(lines.length, 1, `${variable}: one line:\n${run.output()}`)
     t.match(lines[0], new RegExp(`port ${busy} on 127\\.0\\.0\\.1 is taken: set ${variable} to a free port`))
   }
+})
+
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0
+const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0
+t.test('Ctrl-C on a terminal: `pnpm start` exits 0 without an ELIFECYCLE line', { skip: hasScript && hasPnpm ? false : 'needs util-linux `script` and pnpm' }, async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.stop())
+  const [port, webPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()])
+  // `script` gives pnpm a real terminal; a \x03 written to it is a Ctrl-C, a SIGINT to pnpm, its shell and start.mjs at once.
+  // `exec`: script's own sh -c would otherwise die of that SIGINT, as an interactive shell does not.
+  const child = spawn('script', ['-qfec', 'exec pnpm start', '/dev/null'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', REDIS_URL: redis.url, PORT: String(port), WEB_PORT: String(webPort), METRICS_PORT: String(metricsPort), NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c })
+  child.stderr.on('data', (c: Buffer) => { output += c })
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await waitFor(() => output.includes('Next steps'), { timeout: 90_000, what: `the next steps; output so far:\n${output}` })
+  t.match(output, /\d\d:\d\d:\d\d api +info +api listening/, 'a terminal gets the readable form')
+  child.stdin.write('\x03')
+  t.equal(await exited, 0, `exit 0:\n${output.slice(-800)}`)
+  t.match(output, /start +stopped/)
+  t.notMatch(output, /ELIFECYCLE|Command failed/)
 })
