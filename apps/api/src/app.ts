@@ -19,6 +19,11 @@ import { notificationRoutes } from './routes/notifications.js'
 import { requestRoutes } from './routes/requests.js'
 import { smsCodeRoutes } from './routes/sms-codes.js'
 import { verifyRoutes } from './routes/verify.js'
+import { jwksRoutes } from './routes/jwks.js'
+import { createCaptcha } from './captcha/create.js'
+import { captchaGate } from './captcha/gate.js'
+import { createTokenIssuer } from './tokens/issuer.js'
+import { loadTokenKeys } from './tokens/keys.js'
 
 export interface ApiDeps {
   redis: RedisClient
@@ -53,9 +58,14 @@ function trustProxy(value: string | undefined): boolean | string | ((address: st
   return (_address, hop) => hop < hops
 }
 
-/** The whole HTTP API, not listening: main.ts listens, tests inject. */
+/**
+ * The whole HTTP API, not listening: main.ts listens, tests inject.
+ * Throws ConfigError for a token key or captcha setting that cannot work.
+ */
 export async function buildApp(config: Config, deps: ApiDeps) {
   const ctx = createContext(config, deps)
+  const tokenKeys = await loadTokenKeys(config)
+  const captcha = createCaptcha(config)
   const app = Fastify({
     loggerInstance: deps.logger ?? createApiLogger(config.LOG_LEVEL),
     trustProxy: trustProxy(config.TRUST_PROXY),
@@ -85,9 +95,11 @@ export async function buildApp(config: Config, deps: ApiDeps) {
 
   const send = codeSender(deps.redis, ctx, app.metrics, deps.waitRedis)
   await app.register(healthRoutes, { clients: deps.waitRedis ? [deps.redis, deps.waitRedis] : [deps.redis] })
-  await app.register(smsCodeRoutes, { send })
-  await app.register(legacyRoutes, { send })
-  await app.register(verifyRoutes, { ctx })
+  const checkCaptcha = captchaGate(captcha, config, app.metrics)
+  await app.register(smsCodeRoutes, { send, checkCaptcha })
+  await app.register(legacyRoutes, { send, checkCaptcha })
+  await app.register(verifyRoutes, { ctx, issueToken: tokenKeys && createTokenIssuer(tokenKeys, config, ctx.now) })
+  await app.register(jwksRoutes, { keys: tokenKeys })
   await app.register(requestRoutes, { ctx })
   await app.register(notificationRoutes, { ctx })
   // Delivery receipts (issue 10): routes/callbacks.ts belongs to the receipts work.

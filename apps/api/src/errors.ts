@@ -52,6 +52,9 @@ export const errors = {
   budgetExhausted: (ms: number) => retryable(503, 'budget_exhausted', 'the service has reached its sending budget; try again shortly', ms),
   unavailable: () => new ApiError(503, 'unavailable', 'the service is temporarily unavailable', {}, { 'retry-after': '1' }),
   internal: () => new ApiError(500, 'internal', 'internal server error'),
+  captchaRequired: (field: string) => new ApiError(400, 'captcha_required', `${field} is required: solve the captcha first`),
+  captchaFailed: () => new ApiError(403, 'captcha_failed', 'the captcha was not accepted; solve it again (a token is good for one send)'),
+  captchaUnavailable: () => new ApiError(503, 'captcha_unavailable', 'the captcha could not be checked; nothing was sent, try again shortly', {}, { 'retry-after': '1' }),
 } as const
 
 /** Script refusals (send.lua / verify.lua) → the error a client sees. */

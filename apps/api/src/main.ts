@@ -31,6 +31,11 @@ const app = await buildApp(config, {
   logger: log,
   pepper: config.CODE_PEPPER === undefined ? randomPepper() : Buffer.from(config.CODE_PEPPER, 'utf8'),
   sealKey: sealKeyFrom(config.JOB_SEAL_KEY),
+}).catch((err: unknown) => {
+  // buildApp checks what the schema cannot (the token key, a captcha provider's settings): same one line.
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`${err.message}\n`)
+  process.exit(1)
 })
 
 let closing = false

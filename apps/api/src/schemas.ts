@@ -9,3 +9,7 @@ export { PurposeSchema as Purpose }
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'repeat a request safely within 24 h', examples: ['order-4711-signup'] })),
 })
+
+/** Optional in the schema, required by the send routes while CAPTCHA_PROVIDER is set (400 captcha_required). */
+export const CaptchaToken = Type.Optional(Type.String({ maxLength: 8192, description: 'with CAPTCHA_PROVIDER set, required: the widget token (Tencent: the ticket); good for one send' }))
+export const CaptchaRandstr = Type.Optional(Type.String({ maxLength: 256, description: 'with CAPTCHA_PROVIDER=tencent, required: the randstr handed out with the ticket' }))

@@ -87,13 +87,27 @@ export const configSchema = Type.Object({
   RONGLIAN_APP_ID: OptionalString('Ronglian app id'),
   RONGLIAN_BASE_URL: Type.String({ default: 'https://app.cloopen.com:8883', pattern: '^https?://', description: 'Ronglian REST base URL' }),
   RONGLIAN_TEMPLATES: PurposeMap('purpose=templateId for Ronglian'),
+  // Verification tokens (issue 16): the key is parsed and checked at startup by apps/api/src/tokens/keys.ts.
+  VERIFICATION_TOKEN_KEY: OptionalString('PEM PKCS#8 private key, EC P-256 (ES256) or Ed25519 (EdDSA), signing verification tokens'),
+  VERIFICATION_TOKEN_ISSUER: Type.String({ default: 'sms-verify', minLength: 1, description: 'iss of verification tokens' }),
+  VERIFICATION_TOKEN_AUDIENCE: OptionalString('aud of verification tokens; omitted when unset'),
+  VERIFICATION_TOKEN_TTL_SECONDS: Int({ default: 600, minimum: 1, maximum: 86400, description: 'lifetime of a verification token' }),
+  VERIFICATION_TOKEN_PREVIOUS_PUBLIC_KEYS: OptionalString('PEM public keys, ;-separated, still served in the JWKS after a rotation'),
+  // Captcha on sends (issue 16): which settings a provider needs is checked at startup by apps/api/src/captcha/create.ts.
+  CAPTCHA_PROVIDER: Type.Optional(Type.Union([Type.Literal('turnstile'), Type.Literal('hcaptcha'), Type.Literal('tencent')], { description: 'captcha checked on sends; unset: off' })),
+  CAPTCHA_SECRET: OptionalString('Turnstile / hCaptcha secret key'),
+  CAPTCHA_VERIFY_URL: Type.Optional(Type.String({ pattern: '^https?://[^/\\s]+(/\\S*)?$', description: "overrides the captcha provider's verify endpoint" })),
+  CAPTCHA_SITE_KEY: OptionalString('the widget site key the sign-up page renders'),
+  TENCENT_CAPTCHA_APP_ID: Type.Optional(Int({ minimum: 1, description: 'Tencent Cloud Captcha CaptchaAppId' })),
+  TENCENT_CAPTCHA_APP_SECRET_KEY: OptionalString('Tencent Cloud Captcha AppSecretKey'),
 })
 
 export type Config = StaticDecode<typeof configSchema>
 export type ConfigInput = Static<typeof configSchema>
 
 /** Variables whose values never appear in an error line (it goes to stderr and so to log collectors). */
-const SECRETS = new Set(['CODE_PEPPER', 'JOB_SEAL_KEY', 'ADMIN_TOKEN', 'CALLBACK_TOKEN', 'TENCENT_SECRET_ID', 'TENCENT_SECRET_KEY', 'RONGLIAN_AUTH_TOKEN'])
+const SECRETS = new Set(['CODE_PEPPER', 'JOB_SEAL_KEY', 'ADMIN_TOKEN', 'CALLBACK_TOKEN', 'TENCENT_SECRET_ID', 'TENCENT_SECRET_KEY', 'RONGLIAN_AUTH_TOKEN',
+  'VERIFICATION_TOKEN_KEY', 'CAPTCHA_SECRET', 'TENCENT_CAPTCHA_APP_SECRET_KEY'])
 
 export class ConfigError extends Error {
   override name = 'ConfigError'

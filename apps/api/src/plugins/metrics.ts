@@ -10,6 +10,8 @@ export function createMetrics() {
     issued: new Counter({ name: 'sms_codes_issued_total', help: 'codes accepted and queued', labelNames: ['purpose'], registers: [registry] }),
     refused: new Counter({ name: 'sms_codes_refused_total', help: 'code requests refused, by reason', labelNames: ['reason'], registers: [registry] }),
     verify: new Counter({ name: 'sms_verify_total', help: 'verify outcomes', labelNames: ['outcome'], registers: [registry] }),
+    tokensIssued: new Counter({ name: 'sms_verification_tokens_issued_total', help: 'verification tokens signed', registers: [registry] }),
+    captcha: new Counter({ name: 'sms_captcha_total', help: 'captcha checks on sends, by provider and outcome', labelNames: ['provider', 'outcome'], registers: [registry] }),
   }
 }
 export type Metrics = ReturnType<typeof createMetrics>

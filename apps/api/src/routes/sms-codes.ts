@@ -1,31 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../errors.js'
-import { IdempotencyHeaders, Mobile, Purpose } from '../schemas.js'
+import { CaptchaRandstr, CaptchaToken, IdempotencyHeaders, Mobile, Purpose } from '../schemas.js'
 import { idempotencyKeyOf } from '../idempotency.js'
 import type { CodeSender } from '../send-code.js'
+import type { CaptchaGate } from '../captcha/gate.js'
 
 const schema = {
   summary: 'Send a verification code',
-  description: 'Queues one SMS with a fresh code. Refused while a code for the same number and purpose was sent within RESEND_INTERVAL_SECONDS, and by the per-number, per-IP, carrier and budget limits.',
+  description: 'Queues one SMS with a fresh code. Refused while a code for the same number and purpose was sent within RESEND_INTERVAL_SECONDS, and by the per-number, per-IP, carrier and budget limits. With CAPTCHA_PROVIDER set, captchaToken (Tencent: and captchaRandstr) is required: 400 captcha_required without it, 403 captcha_failed when the provider refuses it, 503 captcha_unavailable when the provider does not answer within 3 s; TEST_NUMBERS skip the captcha.',
   tags: ['codes'],
   headers: IdempotencyHeaders,
-  body: Type.Object({ mobile: Mobile, purpose: Purpose }, { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register' }] }),
+  body: Type.Object({ mobile: Mobile, purpose: Purpose, captchaToken: CaptchaToken, captchaRandstr: CaptchaRandstr },
+    { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register' }, { mobile: '13812345678', purpose: 'register', captchaToken: '0.Zm9vYmFy…' }] }),
   response: {
     202: Type.Object({
       requestId: Type.String({ examples: ['0-Jq3v9xP2aL0mZ8kQ'] }),
       expiresIn: Type.Integer({ description: 'seconds the code stays valid', examples: [300] }),
       resendIn: Type.Integer({ description: 'seconds until another code may be asked for', examples: [60] }),
     }),
-    ...errorResponses(400, 413, 415, 422, 429, 503),
+    ...errorResponses(400, 403, 413, 415, 422, 429, 503),
   },
 }
 
-export const smsCodeRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender }> = async (app, { send }) => {
+export const smsCodeRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender, checkCaptcha: CaptchaGate }> = async (app, { send, checkCaptcha }) => {
   // The general per-IP limit is counted inside the send script (one round trip), not by the plugin.
   app.post('/v1/sms-codes', { schema, config: { rateLimit: false } }, async (request, reply) => {
     const idempotencyKey = idempotencyKeyOf(request.headers)
-    const body = await send({ ...request.body, ip: request.ip, idempotencyKey }, request)
+    const { mobile, purpose } = request.body
+    await checkCaptcha(request.body, request)
+    const body = await send({ mobile, purpose, ip: request.ip, idempotencyKey }, request)
     return reply.code(202).send(body)
   })
 }

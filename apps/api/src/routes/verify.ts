@@ -5,6 +5,7 @@ import type { ApiContext } from '../context.js'
 import { errorResponses, errors, refusal } from '../errors.js'
 import { Mobile, Purpose } from '../schemas.js'
 import { admitMobile } from '../send-code.js'
+import type { TokenIssuer } from '../tokens/issuer.js'
 
 const schema = {
   summary: 'Check a code',
@@ -16,12 +17,15 @@ const schema = {
     code: Type.String({ pattern: '^\\d{4,10}$', examples: ['042917'] }),
   }, { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register', code: '042917' }] }),
   response: {
-    200: Type.Object({ verified: Type.Literal(true) }),
+    200: Type.Object({
+      verified: Type.Literal(true),
+      token: Type.Optional(Type.String({ description: 'with VERIFICATION_TOKEN_KEY: a signed JWT (ES256/EdDSA) a backend checks against /.well-known/jwks.json; claims iss, sub (E.164), purpose, aud, iat, exp, jti (the requestId)' })),
+    }),
     ...errorResponses(400, 404, 413, 415, 429, 503),
   },
 }
 
-export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext, issueToken?: TokenIssuer | undefined }> = async (app, { ctx, issueToken }) => {
   const { config } = ctx
   app.post('/v1/sms-codes/verify', { schema }, async (request) => {
     const { purpose, code } = request.body
@@ -33,7 +37,12 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
     app.metrics.verify.inc({ outcome })
     request.logEvent = { event: 'code checked', mobile, purpose, outcome, ...(outcome === 'verified' ? { requestId: reply[1] } : {}) }
     switch (outcome) {
-      case 'verified': return { verified: true as const }
+      case 'verified': {
+        if (!issueToken) return { verified: true as const }
+        const token = await issueToken({ mobile, purpose, requestId: String(reply[1]) })
+        app.metrics.tokensIssued.inc()
+        return { verified: true as const, token }
+      }
       case 'wrong_code': throw errors.wrongCode(Number(reply[1]))
       case 'no_code': throw errors.noCode()
       default: throw refusal(outcome, Number(reply[1] ?? 1000))
