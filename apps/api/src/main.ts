@@ -1,10 +1,10 @@
-import { type Config, ConfigError, configSchema, createRedis, FAIL_FAST, failFastWithWait, loadConfig, randomPepper, sealKeyFrom } from '@sms-verify/shared'
+import { type Config, ConfigError, createRedis, FAIL_FAST, failFastWithWait, loadServiceConfig, localOnlyWarnings, randomPepper, sealKeyFrom } from '@sms-verify/shared'
 import { buildApp } from './app.js'
 import { createApiLogger } from './logger.js'
 
 function configOrExit(): Config {
   try {
-    return loadConfig(configSchema, process.env)
+    return loadServiceConfig(process.env)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`${err.message}\n`)
@@ -14,8 +14,7 @@ function configOrExit(): Config {
 const config = configOrExit()
 
 const log = createApiLogger(config.LOG_LEVEL)
-if (config.CODE_PEPPER === undefined) log.warn('CODE_PEPPER is unset: using a random pepper, so codes do not survive a restart and replicas cannot verify each other\'s codes')
-if (config.JOB_SEAL_KEY === undefined) log.warn('JOB_SEAL_KEY is unset: codes travel in the clear inside stream entries')
+for (const warning of localOnlyWarnings(config, ['CODE_PEPPER', 'JOB_SEAL_KEY'])) log.warn(warning)
 if (config.TEST_NUMBERS.size > 0 && config.NODE_ENV === 'production') log.warn({ count: config.TEST_NUMBERS.size }, 'TEST_NUMBERS is set in production: these numbers get fixed codes')
 
 const redis = createRedis(config, FAIL_FAST)
