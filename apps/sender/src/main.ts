@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   })
   const server = createMetricsServer(metrics)
   server.on('error', (err) => logger.error({ err }, 'metrics server failed'))
-  server.listen(config.METRICS_PORT, config.HOST)
+  server.listen(config.METRICS_PORT, config.METRICS_HOST)
 
   let stopping = false
   const stop = async (signal: string) => {

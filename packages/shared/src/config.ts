@@ -49,6 +49,8 @@ export const configSchema = Type.Object({
   SMS_PROVIDER: Providers,
   SENDER_CONCURRENCY: Int({ default: 32, minimum: 1, maximum: 10000, description: 'sends in flight per sender' }),
   METRICS_PORT: Int({ default: 9464, maximum: 65535, description: "sender's /metrics and /healthz" }),
+  API_METRICS_PORT: Type.Optional(Int({ minimum: 1, maximum: 65535, description: "when set, the API's /metrics is served only there, not on PORT" })),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address the metrics listeners (sender, API_METRICS_PORT) bind to' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino level for both processes' }),
   SHUTDOWN_TIMEOUT_MS: Int({ default: 10000, description: 'longest wait for in-flight work on SIGTERM' }),
   SEND_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, maximum: 100, description: 'provider calls per job before dead-lettering' }),
