@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
-import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dist'
+import { freePort, startRedis, startRedisCluster, TEST_SECRETS } from '@sms-verify/testing/dist'
 import { loadSendRoute, startServer } from './http.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -78,7 +78,7 @@ async function clusterBench() {
   const cluster = await startRedisCluster()
   try {
     const apiPort = await freePort()
-    const api = await startServer('apps/api/dist/main.js', apiEnv({ REDIS_CLUSTER_NODES: cluster.seeds, PORT: String(apiPort) }))
+    const api = await startServer('apps/api/dist/main.js', apiEnv({ ...TEST_SECRETS, REDIS_CLUSTER_NODES: cluster.seeds, PORT: String(apiPort) }))
     const masters = await cluster.masters()
     const clients = masters.map((p) => new Redis({ port: p }))
     await Promise.all(clients.map((c) => c.config('RESETSTAT')))

@@ -3,6 +3,7 @@
 // process with 16 empty partitions. `node bench/sender.mjs` prints a table;
 // `runSenderBench()` returns the figures.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -135,7 +136,8 @@ export async function drainBullmq(port, { jobs, concurrency }) {
 export async function idleCpu(redis, ms = 10_000) {
   const child = spawn(process.execPath, [join(root, 'apps/sender/dist/main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...redis, STREAM_PARTITIONS: '16', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' },
+    // a cluster is a deployment: the sender refuses to start without its secrets
+    env: { PATH: process.env.PATH, JOB_SEAL_KEY: randomBytes(32).toString('base64'), CODE_PEPPER: randomBytes(32).toString('base64'), ...redis, STREAM_PARTITIONS: '16', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   await new Promise((resolve, reject) => {

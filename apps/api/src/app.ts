@@ -81,7 +81,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(accessLogPlugin)
   await app.register(errorHandlerPlugin)
   await app.register(redisPlugin, { client: deps.redis, waitClient: deps.waitRedis })
-  await app.register(metricsPlugin)
+  await app.register(metricsPlugin, { publicRoute: config.API_METRICS_PORT === undefined })
   // CORS first, so every later refusal (host, rate limit, 404, 413) carries its headers.
   // Browsers hide every response header a script was not told about: Retry-After drives the page's countdown.
   await app.register(cors, {

@@ -1,10 +1,11 @@
-import { type Config, ConfigError, configSchema, createRedis, FAIL_FAST, failFastWithWait, loadConfig, randomPepper, sealKeyFrom } from '@sms-verify/shared'
+import { type Config, ConfigError, createRedis, FAIL_FAST, failFastWithWait, loadServiceConfig, localOnlyWarnings, randomPepper, sealKeyFrom } from '@sms-verify/shared'
 import { buildApp } from './app.js'
 import { createApiLogger } from './logger.js'
+import { createApiMetricsServer } from './metrics-server.js'
 
 function configOrExit(): Config {
   try {
-    return loadConfig(configSchema, process.env)
+    return loadServiceConfig(process.env)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`${err.message}\n`)
@@ -14,8 +15,7 @@ function configOrExit(): Config {
 const config = configOrExit()
 
 const log = createApiLogger(config.LOG_LEVEL)
-if (config.CODE_PEPPER === undefined) log.warn('CODE_PEPPER is unset: using a random pepper, so codes do not survive a restart and replicas cannot verify each other\'s codes')
-if (config.JOB_SEAL_KEY === undefined) log.warn('JOB_SEAL_KEY is unset: codes travel in the clear inside stream entries')
+for (const warning of localOnlyWarnings(config, ['CODE_PEPPER', 'JOB_SEAL_KEY'])) log.warn(warning)
 if (config.TEST_NUMBERS.size > 0 && config.NODE_ENV === 'production') log.warn({ count: config.TEST_NUMBERS.size }, 'TEST_NUMBERS is set in production: these numbers get fixed codes')
 
 const redis = createRedis(config, FAIL_FAST)
@@ -38,6 +38,9 @@ const app = await buildApp(config, {
   process.exit(1)
 })
 
+// With API_METRICS_PORT, /metrics lives only on its own listener (the app left it out), bound to METRICS_HOST.
+const metricsServer = config.API_METRICS_PORT === undefined ? undefined : createApiMetricsServer(app.metrics.registry)
+
 let closing = false
 async function shutdown(signal: string) {
   if (closing) return
@@ -48,6 +51,7 @@ async function shutdown(signal: string) {
     process.exit(0)
   }, config.SHUTDOWN_TIMEOUT_MS)
   timer.unref()
+  metricsServer?.close()
   await app.close().catch((err: unknown) => log.error({ err }, 'error while closing'))
   log.info('api stopped')
   process.exit(0)
@@ -56,4 +60,15 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'))
 process.once('SIGINT', () => void shutdown('SIGINT'))
 
 await app.listen({ host: config.HOST, port: config.PORT })
+if (metricsServer && config.API_METRICS_PORT !== undefined) {
+  const port = config.API_METRICS_PORT
+  await new Promise<void>((resolve) => {
+    metricsServer.once('error', (err) => {
+      log.error({ err, host: config.METRICS_HOST, port }, 'cannot listen for metrics: set API_METRICS_PORT or METRICS_HOST to a free address')
+      process.exit(1)
+    })
+    metricsServer.listen(port, config.METRICS_HOST, resolve)
+  })
+  log.info({ host: config.METRICS_HOST, port }, 'metrics listening')
+}
 log.info({ port: config.PORT }, 'api listening')

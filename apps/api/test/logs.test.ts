@@ -1,5 +1,8 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
+import { freePort, waitFor } from '@sms-verify/testing'
+import { Redis } from 'ioredis'
+import { createApiLogger } from '../src/logger.js'
 import { codeOf, makeApp, startTestRedis, verifyCode } from './helpers/app.js'
 
 t.test('a logged send and verify hold no code and no full mobile', async (t) => {
@@ -28,4 +31,38 @@ t.test('a logged send and verify hold no code and no full mobile', async (t) => 
   t.ok(access.some((l) => (l.req as { url: string }).url === '/sms_codes/139****5679/'), 'the URL in the access line is masked')
   t.notOk(captured.includes(code), 'no code in the logs')
   t.notOk(/1391234567[89]/.test(captured), 'no full mobile in the logs')
+})
+
+t.test('an error log line keeps err.code; a code under any key is still redacted', async (t) => {
+  const stream = new PassThrough()
+  let captured = ''
+  stream.on('data', (chunk: Buffer) => { captured += chunk.toString('utf8') })
+  const log = createApiLogger('info', stream)
+  // a real connection error, as main.ts logs it while Redis is away
+  const client = new Redis({ port: await freePort(), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
+  const err = await new Promise<Error>((resolve) => { client.once('error', resolve); client.connect().catch(() => undefined) })
+  client.disconnect()
+  log.warn({ err }, 'redis connection error')
+  log.info({ code: '042917', job: { code: '042918' }, body: { mobile: '13912345678', code: '042919' } }, 'codes in the object')
+  log.error({ err: Object.assign(new Error('odd'), { code: '042920' }) }, 'a digits-only error code')
+  log.flush()
+  await waitFor(() => captured.split('\n').length > 3, { what: 'three log lines' })
+  const [connection, codes, digits] = captured.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>)
+  t.equal(connection!.err.code, 'ECONNREFUSED', 'the cause of the outage survives')
+  t.equal(codes!.code, '[redacted]')
+  t.equal(codes!.job.code, '[redacted]')
+  t.notOk(/04291[789]/.test(captured), 'no code under any key')
+  t.equal(digits!.err.code, '[redacted]', 'an err.code that could be a verification code is redacted')
+})
+
+t.test('every other redacted path is censored whatever its value looks like', async (t) => {
+  const stream = new PassThrough()
+  let captured = ''
+  stream.on('data', (chunk: Buffer) => { captured += chunk.toString('utf8') })
+  const log = createApiLogger('info', stream)
+  log.info({ sealed: 'AbCdEf_sealed-code', job: { sealed: 'Xy_sealed' }, authorization: 'SecretToken', body: 'Plain' }, 'secrets')
+  log.flush()
+  await waitFor(() => captured.includes('\n'), { what: 'the log line' })
+  const line = JSON.parse(captured) as Record<string, any>
+  t.same([line.sealed, line.job.sealed, line.authorization, line.body], Array(4).fill('[redacted]'))
 })

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url'
-import { ConfigError, configSchema, createRedis, loadConfig, loggerOptions, type Config } from '@sms-verify/shared'
+import { ConfigError, createRedis, loadServiceConfig, localOnlyWarnings, loggerOptions, type Config } from '@sms-verify/shared'
 import { pino, type Logger } from 'pino'
 import { Failover } from './failover.js'
 import { createMetricsServer } from './http.js'
@@ -21,7 +21,7 @@ import { Sender } from './sender.js'
 async function main(): Promise<void> {
   let config: Config
   try {
-    config = loadConfig(configSchema, process.env)
+    config = loadServiceConfig(process.env)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sender: ${err.message}\n`)
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     throw err
   }
   const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination({ dest: 1, sync: false }))
+  for (const warning of localOnlyWarnings(config, ['JOB_SEAL_KEY'])) logger.warn(warning)
   let providers: Provider[]
   try {
     providers = await buildProviders(config, logger)
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   })
   const server = createMetricsServer(metrics)
   server.on('error', (err) => logger.error({ err }, 'metrics server failed'))
-  server.listen(config.METRICS_PORT, config.HOST)
+  server.listen(config.METRICS_PORT, config.METRICS_HOST)
 
   let stopping = false
   const stop = async (signal: string) => {

@@ -1,4 +1,5 @@
 export * from './config.js'
+export * from './deployment.js'
 export * from './purpose.js'
 export * from './partition.js'
 export * from './keys.js'

@@ -1,6 +1,22 @@
 import type { LoggerOptions } from 'pino'
 import { maskMobile, maskMobilesIn } from './mobile.js'
 
+const REDACTED = '[redacted]'
+
+/**
+ * An error's own `code` (`ECONNREFUSED`, `ERR_…`, a vendor's error name) is the
+ * cause of an outage and must survive the `*.code` path. pino hands the censor
+ * `[null, 'code']` for a wildcard match, so the parent cannot be told apart; the
+ * value can: a verification code is digits only, so a `code` is kept only when it
+ * is a string that starts with a letter; anything else under that name, and every
+ * other redacted path (sealed codes, bodies, tokens), is censored.
+ */
+const NOT_A_VERIFICATION_CODE = /^[A-Za-z][\w.-]*$/
+function censor(value: unknown, path: string[]): unknown {
+  const keepable = path[path.length - 1] === 'code' && typeof value === 'string' && NOT_A_VERIFICATION_CODE.test(value)
+  return keepable ? value : REDACTED
+}
+
 /**
  * One logger configuration for both processes: mobiles masked by serializer,
  * codes and secrets redacted wherever they appear, never by hand at a call site.
@@ -11,7 +27,7 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     level,
     redact: {
       paths: ['code', 'sealed', '*.code', '*.sealed', 'req.body', 'body', 'authorization', 'req.headers.authorization', 'params[0]'],
-      censor: '[redacted]',
+      censor,
     },
     serializers: {
       mobile: (m: unknown) => (typeof m === 'string' ? maskMobile(m) : m),

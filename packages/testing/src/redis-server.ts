@@ -29,7 +29,8 @@ export async function startRedis({ args = [] as string[] } = {}): Promise<RedisS
   let proc: ChildProcess | undefined
   const clients: Redis[] = []
 
-  const start = async () => {
+  let starting: Promise<void> | undefined
+  const boot = async () => {
     proc = reapOnExit(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' }))
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     probe.on('error', () => undefined) // refused until the server listens: that is what the poll waits out
@@ -38,7 +39,12 @@ export async function startRedis({ args = [] as string[] } = {}): Promise<RedisS
       return (await probe.ping()) === 'PONG'
     }, { timeout: 10_000, what: `redis-server on ${port}` }).finally(() => probe.disconnect())
   }
+  // A test may restart the server from a timer and finish before the restart's probe has seen it up
+  // (its own clients reconnect first). Killing it then would leave that probe polling a dead port until
+  // it times out and rejects after the test is over: kill and stop wait for a start in flight instead.
+  const start = () => (starting ??= boot().finally(() => { starting = undefined }))
   const kill = async () => {
+    await starting?.catch(() => undefined)
     const p = proc
     proc = undefined
     if (!p || p.exitCode !== null) return

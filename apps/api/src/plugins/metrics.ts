@@ -22,13 +22,17 @@ declare module 'fastify' {
   }
 }
 
-/** A registry per app instance, so two apps in one process (tests) never share counters. */
-export const metricsPlugin = fp(async (app) => {
+/**
+ * A registry per app instance, so two apps in one process (tests) never share counters.
+ * `publicRoute`: serve GET /metrics on the app itself; off when main.ts serves it on API_METRICS_PORT.
+ */
+export const metricsPlugin = fp<{ publicRoute: boolean }>(async (app, { publicRoute }) => {
   const metrics = createMetrics()
   app.decorate('metrics', metrics)
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode })
   })
+  if (!publicRoute) return
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType)
     return metrics.registry.metrics()

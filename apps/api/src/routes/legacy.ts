@@ -7,19 +7,28 @@ import type { CodeSender } from '../send-code.js'
 import type { CaptchaGate } from '../captcha/gate.js'
 import { CaptchaRandstr, CaptchaToken } from '../schemas.js'
 
-const LegacyError = Type.Object({
-  message: Type.String({ examples: ['频繁发送短信'] }),
-  error: Type.String({ examples: ['too_frequent'] }),
+/** Every legacy answer has `message`, as the original's did, and may have `error`. */
+const LegacyError = (description: string, example: { message: string, error: string, retryAfter?: number }) => Type.Object({
+  message: Type.String(),
+  error: Type.String(),
   retryAfter: Type.Optional(Type.Integer()),
-}, { additionalProperties: true })
+}, { additionalProperties: true, description, examples: [example] })
 
 const schema = {
   summary: 'Send a register code (path of the original Django service)',
-  description: 'Compatibility route: purpose register; answers `{message}` as the original did.',
+  description: 'Compatibility route: purpose register; answers `{message}` as the original did. Served with and without the trailing slash (the original path is `/sms_codes/{mobile}/`).',
+  operationId: 'sendLegacyCode',
   tags: ['legacy'],
   params: Type.Object({ mobile: Type.String({ examples: ['13812345678'] }) }),
   querystring: Type.Object({ captchaToken: CaptchaToken, captchaRandstr: CaptchaRandstr }),
-  response: { 200: Type.Object({ message: Type.Literal('ok') }), 400: LegacyError, 403: LegacyError, 404: LegacyError, 429: LegacyError, 503: LegacyError },
+  response: {
+    200: Type.Object({ message: Type.Literal('ok') }, { description: 'The code is queued for sending.' }),
+    400: LegacyError('too_frequent: a code was sent to this number in the last RESEND_INTERVAL_SECONDS (the original sentence); captcha_required with CAPTCHA_PROVIDER set and no captchaToken.', { message: '频繁发送短信', error: 'too_frequent', retryAfter: 42 }),
+    403: LegacyError('captcha_failed: the captcha provider refused the token.', { message: 'the captcha was not accepted; solve it again (a token is good for one send)', error: 'captcha_failed' }),
+    404: LegacyError('invalid_mobile: not 11 digits starting 1[3-9].', { message: 'mobile must be 11 digits starting 1[3-9]', error: 'invalid_mobile' }),
+    429: LegacyError('rate_limited (per IP), daily_limit (per number) or carrier_limit; `Retry-After` says when to try again.', { message: 'too many requests from this address', error: 'rate_limited', retryAfter: 42 }),
+    503: LegacyError('budget_exhausted, captcha_unavailable or unavailable; retry after `Retry-After`.', { message: 'the service is temporarily unavailable', error: 'unavailable' }),
+  },
 }
 
 const LEGACY_MOBILE = new RegExp(LEGACY_MOBILE_PATTERN)
@@ -27,7 +36,8 @@ const LEGACY_MOBILE = new RegExp(LEGACY_MOBILE_PATTERN)
 export const legacyRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender, checkCaptcha: CaptchaGate }> = async (app, { send, checkCaptcha }) => {
   for (const url of ['/sms_codes/:mobile', '/sms_codes/:mobile/']) {
     // The general per-IP limit is counted inside the send script (one round trip), not by the plugin.
-    app.get(url, { schema, config: { rateLimit: false } }, async (request, reply) => {
+    // One documented operation: the trailing-slash twin is the same route (and linters flag such paths).
+    app.get(url, { schema: url.endsWith('/') ? { ...schema, hide: true } : schema, config: { rateLimit: false } }, async (request, reply) => {
       if (!LEGACY_MOBILE.test(request.params.mobile)) {
         return sendError(reply, new ApiError(404, 'invalid_mobile', 'mobile must be 11 digits starting 1[3-9]'))
       }

@@ -7,7 +7,7 @@ import {
 import type { ApiContext } from '../context.js'
 import { ApiError, errorResponses, errors, refusal } from '../errors.js'
 import { fingerprint, idempotencyKeyHash, idempotencyKeyOf } from '../idempotency.js'
-import { IdempotencyHeaders, Purpose } from '../schemas.js'
+import { ErrorAnswer, IdempotencyHeaders, Purpose } from '../schemas.js'
 import { admitMobile } from '../send-code.js'
 
 const MAX_MOBILES = 10_000
@@ -21,10 +21,11 @@ const Accepted = Type.Object({
   requestId: Type.String({ examples: ['3-Jq3v9xP2aL0mZ8kQ'] }),
   accepted: Type.Integer({ description: 'recipients queued', examples: [2] }),
   rejected: Rejected,
-})
+}, { description: 'The numbers that can be sent to are queued; `rejected` lists the others.' })
 
 const schema = {
   summary: 'Send a notification to many numbers (admin)',
+  operationId: 'sendNotification',
   description: `Needs \`Authorization: Bearer <ADMIN_TOKEN>\`; 404 while ADMIN_TOKEN is unset. Exactly one of purpose or templateId. Numbers are queued in jobs of at most ${BULK_MAX_RECIPIENTS_PER_JOB}, mainland (+86) and other numbers never in the same job (Tencent refuses mixed batches); duplicates and numbers that do not parse or are outside ALLOWED_REGIONS are listed in rejected. TEST_NUMBERS count as accepted but never reach a provider (their result reads sent, provider test). With Idempotency-Key, the same key and the same set of numbers (compared in E.164, however spelt), purpose/templateId and params within 24 h answer the first answer again.`,
   tags: ['notifications'],
   security: [{ bearer: [] }],
@@ -35,7 +36,15 @@ const schema = {
     templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
     params: Type.Array(Type.String({ maxLength: 256 }), { maxItems: 16, default: [] }),
   }, { additionalProperties: false, examples: [{ mobiles: ['13812345678', '+8613912345678'], templateId: '1234567', params: ['周五', '10:00'] }] }),
-  response: { 202: Accepted, ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503) },
+  response: {
+    202: Accepted,
+    400: ErrorAnswer('invalid_mobile (no number in the list can be sent to; `rejected` says why each was refused), invalid_body or invalid_idempotency_key.',
+      { error: 'invalid_mobile', message: 'no number in the list can be sent to', rejected: [{ mobile: '123', error: 'invalid_mobile' }] }),
+    401: ErrorAnswer('unauthorized: no bearer token was sent.', { error: 'unauthorized', message: 'a bearer token is required' }),
+    403: ErrorAnswer('forbidden: the bearer token is wrong.', { error: 'forbidden', message: 'the bearer token is wrong' }),
+    404: ErrorAnswer('not_found: the route is off while ADMIN_TOKEN is unset.', { error: 'not_found', message: 'not found' }),
+    ...errorResponses(413, 415, 422, 429, 503),
+  },
 }
 
 type Answer = { requestId: string, accepted: number, rejected: Array<{ mobile: string, error: string }> }

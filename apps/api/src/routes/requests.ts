@@ -3,11 +3,13 @@ import { Type } from '@sinclair/typebox'
 import { maskMobile, partitionOfRequestId, REQUEST_ID_PATTERN, StatusSchema, UNCHECKED, type Status } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { errorResponses, errors } from '../errors.js'
+import { ErrorAnswer } from '../schemas.js'
 
 const Millis = Type.Integer({ description: 'epoch milliseconds', examples: [1732512345678] })
 
 const schema = {
   summary: 'Status of a send request',
+  operationId: 'getRequestStatus',
   description: 'The whole story of one request: delivery (queued → sending → sent → delivered | undelivered, or failed / expired) and how its check ended (verified, burnt, superseded, expired).',
   tags: ['codes'],
   params: Type.Object({ requestId: Type.String({ pattern: REQUEST_ID_PATTERN, examples: ['0-Jq3v9xP2aL0mZ8kQ'] }) }),
@@ -35,8 +37,10 @@ const schema = {
       expiresAt: Type.Optional(Millis),
       // the value schema has no `examples`: @fastify/swagger moves it under additionalProperties, where OpenAPI 3.0 forbids it
       timestamps: Type.Record(Type.String(), Type.Integer({ description: 'epoch milliseconds' }), { description: 'when each status was reached', examples: [{ queued: 1732512345678, sending: 1732512345690, sent: 1732512346012 }] }),
-    }),
-    ...errorResponses(404, 503),
+    }, { description: 'The request and where it stands.' }),
+    404: ErrorAnswer('not_found: no such request, or its record has expired (STATUS_TTL_SECONDS).', { error: 'not_found', message: 'not found' }),
+    429: ErrorAnswer('rate_limited: too many requests from this address (RATE_LIMIT_PER_MINUTE).', { error: 'rate_limited', message: 'too many requests from this address', retryAfter: 12 }),
+    ...errorResponses(503),
   },
 }
 

@@ -55,8 +55,11 @@ export async function makeApp(t: Teardown, server: RedisServer, overrides: Recor
   if (apps) apps.push(app)
   else t.teardown(() => app.close())
   await app.ready()
-  // FAIL_FAST refuses commands until the connection is up: wait for it, as a load balancer waits for /readyz.
-  await waitFor(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { what: 'the app ready' })
+  // FAIL_FAST refuses commands until the connection is up: wait for it before the first request, or that
+  // request meets a 503 and logs a line the test did not cause. Then /readyz, as a load balancer would ask.
+  await waitFor(() => redis.status === 'ready', { what: 'the redis client ready' })
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  if (ready.statusCode !== 200) throw new Error(`the app is not ready: /readyz answered ${ready.statusCode}`)
   return { app, config, pepper }
 }
 

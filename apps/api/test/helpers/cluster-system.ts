@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { allPartitions, GROUP, type Partition } from '@sms-verify/shared'
-import { freePort, reapOnExit, runNode, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
+import { freePort, reapOnExit, runNode, TEST_SECRETS, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
 import { Redis } from 'ioredis'
 import { TEST_KEYS } from '../../../sender/test/helpers/test-provider.mjs'
 import { CODES_KEY } from './recording-provider.mjs'
@@ -15,10 +15,13 @@ const strings = (env: Env) => Object.fromEntries(Object.entries(env).map(([k, v]
 
 export interface ApiProcess { readonly proc: RunningProcess, readonly url: string }
 
-/** A real API process (apps/api/dist/main.js), ready when /readyz answers 200 (its cluster client is up). */
+/**
+ * A real API process (apps/api/dist/main.js), ready when /readyz answers 200 (its cluster client is up).
+ * Cluster mode is a deployment: it gets the shared TEST_SECRETS unless `env` sets its own.
+ */
 export async function startApiProcess(env: Env): Promise<ApiProcess> {
   const port = await freePort()
-  const proc = runNode('apps/api/dist/main.js', { ...strings(env), PORT: String(port) })
+  const proc = runNode('apps/api/dist/main.js', { ...TEST_SECRETS, ...strings(env), PORT: String(port) })
   const url = `http://127.0.0.1:${port}`
   try {
     await waitFor(async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200,
@@ -36,6 +39,7 @@ export async function startSenderProcess(env: Env): Promise<RunningProcess> {
     METRICS_PORT: String(await freePort()),
     SENDER_TEST_PROVIDER_MODULE: recordingProviderModule,
     LOG_LEVEL: 'info',
+    ...TEST_SECRETS,
     ...strings(env),
   })
   try {
