@@ -10,21 +10,15 @@ const STATUS_CODES: Record<number, string> = {
   414: 'uri_too_long', 415: 'unsupported_media_type', 429: 'rate_limited', 431: 'headers_too_large',
 }
 
-/** Fastify's body errors, in sentences that say what to send (its own messages quote the request). */
+/** Fastify's body errors, in sentences that say what to send (some of its own quote the request). */
 const BODY_ERRORS: Record<string, () => ApiError> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: () => errors.invalidBody('the body is empty; send a JSON object'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => errors.invalidBody('the body is not valid JSON (or sets __proto__ or constructor.prototype)'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => errors.invalidBody('the body does not match its Content-Length'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: errors.unsupportedMediaType,
   FST_ERR_CTP_EMPTY_TYPE: errors.unsupportedMediaType,
   FST_ERR_CTP_INVALID_TYPE: errors.unsupportedMediaType,
   FST_ERR_CTP_BODY_TOO_LARGE: errors.payloadTooLarge,
-}
-
-/** A JSON.parse failure: V8's message quotes the body, so it is replaced. */
-function fromSyntaxError(err: SyntaxError): ApiError {
-  return errors.invalidBody(/forbidden prototype property/.test(err.message)
-    ? 'the body may not set __proto__ or constructor.prototype'
-    : 'the body is not valid JSON')
 }
 
 /** Any error → the contract's `{error, message}` shape with its status and headers. */
@@ -37,7 +31,6 @@ export function toApiError(err: FastifyError | Error, request: FastifyRequest): 
   if (known) return known()
   const status = fe.statusCode ?? 500
   if (status >= 400 && status < 500) {
-    if (err instanceof SyntaxError) return fromSyntaxError(err)
     const code = STATUS_CODES[status] ?? 'bad_request'
     return new ApiError(status, code, (HTTP_STATUS[status] ?? 'bad request').toLowerCase())
   }
