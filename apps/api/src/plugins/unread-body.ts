@@ -18,11 +18,11 @@ const wantsContinue = (req: IncomingMessage): boolean => req.headers.expect?.toL
 export const unreadBodyPlugin = fp(async (app) => {
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => app.server.emit('request', req, res))
 
-  app.addHook('preParsing', async (request, reply, payload) => {
-    if (!wantsContinue(request.raw) || !bodyUnread(request.raw)) return payload
-    if (Number(request.headers['content-length'] ?? 0) > request.routeOptions.bodyLimit) throw errors.payloadTooLarge()
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (!wantsContinue(request.raw) || !bodyUnread(request.raw)) return done(null, payload)
+    if (Number(request.headers['content-length'] ?? 0) > request.routeOptions.bodyLimit) return done(errors.payloadTooLarge())
     reply.raw.writeContinue()
-    return payload
+    done(null, payload)
   })
 
   app.addHook('onSend', (request, reply, payload, done) => {
