@@ -1,22 +1,29 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
-import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config, RedisClient } from '@sms-verify/shared'
 import { createContext } from './context.js'
 import { createApiLogger } from './logger.js'
 import { codeSender } from './send-code.js'
+import { edgeServerOptions } from './edge/server-options.js'
 import { accessLogPlugin } from './plugins/access-log.js'
+import { corsPlugin } from './plugins/cors.js'
 import { docsPlugin } from './plugins/docs.js'
 import { errorHandlerPlugin } from './plugins/error-handler.js'
-import { hostCheckPlugin } from './plugins/host-check.js'
+import { hostCheckPlugin, hostPolicy } from './plugins/host-check.js'
 import { metricsPlugin } from './plugins/metrics.js'
+import { notFoundPlugin } from './plugins/not-found.js'
 import { rateLimitPlugin } from './plugins/rate-limit.js'
 import { redisPlugin } from './plugins/redis.js'
+import { requestTargetPlugin } from './plugins/request-target.js'
+import { securityHeadersPlugin } from './plugins/security-headers.js'
+import { serverEventsPlugin } from './plugins/server-events.js'
+import { unreadBodyPlugin } from './plugins/unread-body.js'
 import { callbackRoutes } from './routes/callbacks.js'
 import { healthRoutes } from './routes/health.js'
 import { legacyRoutes } from './routes/legacy.js'
 import { notificationRoutes } from './routes/notifications.js'
 import { requestRoutes } from './routes/requests.js'
+import { rootRoutes } from './routes/root.js'
 import { smsCodeRoutes } from './routes/sms-codes.js'
 import { verifyRoutes } from './routes/verify.js'
 import { jwksRoutes } from './routes/jwks.js'
@@ -40,6 +47,8 @@ export interface ApiDeps {
   sealKey?: Buffer | undefined
   /** the clock, for tests of expiry */
   now?: () => number
+  /** tests only: the contract's 15 s for a request to arrive, shortened */
+  requestTimeoutMs?: number
 }
 
 /** Small JSON bodies everywhere but bulk notifications, which set their own limit. */
@@ -70,7 +79,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
     loggerInstance: deps.logger ?? createApiLogger(config.LOG_LEVEL),
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT,
-    requestTimeout: 10_000,
+    ...edgeServerOptions({ corsOrigins: config.CORS_ORIGINS, requestTimeoutMs: deps.requestTimeoutMs }),
     logController: new LogController({ disableRequestLogging: true }),
     // Numbers stay numbers: a JSON 13812345678 for mobile is a type error, not a string.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
@@ -80,16 +89,17 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   app.removeContentTypeParser('text/plain')
   await app.register(accessLogPlugin)
   await app.register(errorHandlerPlugin)
+  await app.register(notFoundPlugin)
+  await app.register(securityHeadersPlugin)
+  await app.register(serverEventsPlugin, { corsOrigins: config.CORS_ORIGINS })
+  await app.register(unreadBodyPlugin)
   await app.register(redisPlugin, { client: deps.redis, waitClient: deps.waitRedis })
   await app.register(metricsPlugin, { publicRoute: config.API_METRICS_PORT === undefined })
-  // CORS first, so every later refusal (host, rate limit, 404, 413) carries its headers.
-  // Browsers hide every response header a script was not told about: Retry-After drives the page's countdown.
-  await app.register(cors, {
-    origin: [...config.CORS_ORIGINS],
-    credentials: true,
-    exposedHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
-  })
-  await app.register(hostCheckPlugin, { allowed: config.ALLOWED_HOSTS })
+  const hosts = hostPolicy(config.ALLOWED_HOSTS)
+  // CORS first, so every later refusal (target, host, rate limit, 404, 413) carries its headers.
+  await app.register(corsPlugin, { origins: config.CORS_ORIGINS, hostPolicy: hosts })
+  await app.register(requestTargetPlugin)
+  await app.register(hostCheckPlugin, { policy: hosts })
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis })
   await app.register(docsPlugin)
 
@@ -104,6 +114,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(notificationRoutes, { ctx })
   // Delivery receipts (issue 10): routes/callbacks.ts belongs to the receipts work.
   await app.register(callbackRoutes, { config })
+  await app.register(rootRoutes)
   return app
 }
 export type App = Awaited<ReturnType<typeof buildApp>>

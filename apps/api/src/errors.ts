@@ -30,6 +30,8 @@ function retryable(status: number, error: string, message: string, retryAfterMs:
 }
 
 export const errors = {
+  badRequest: () => new ApiError(400, 'bad_request', 'the request is not valid HTTP/1.1'),
+  badUrl: () => new ApiError(400, 'bad_request', 'the request target is not a valid URL (check its percent-encoding)'),
   invalidBody: (detail?: string) => new ApiError(400, 'invalid_body', detail ? `invalid request body: ${detail}` : 'invalid request body'),
   invalidMobile: () => new ApiError(400, 'invalid_mobile', 'mobile is not a valid mobile number'),
   invalidPurpose: () => new ApiError(400, 'invalid_purpose', 'purpose must be one of register, login, reset_password'),
@@ -42,8 +44,15 @@ export const errors = {
   forbidden: () => new ApiError(403, 'forbidden', 'the bearer token is wrong'),
   notFound: () => new ApiError(404, 'not_found', 'not found'),
   noCode: () => new ApiError(404, 'no_code', 'no valid code for this number and purpose (none sent, expired or used)'),
+  methodNotAllowed: (allow: readonly string[]) =>
+    new ApiError(405, 'method_not_allowed', `this route does not take that method; it takes ${allow.join(', ')}`, {}, { allow: allow.join(', ') }),
+  requestTimeout: (ms: number) => new ApiError(408, 'request_timeout', `the request was not received in full within ${seconds(ms)} s`),
   idempotencyMismatch: () => new ApiError(422, 'idempotency_mismatch', 'this Idempotency-Key was used with a different request'),
   payloadTooLarge: () => new ApiError(413, 'payload_too_large', 'the request body is too large'),
+  uriTooLong: () => new ApiError(414, 'uri_too_long', 'the request target is too long'),
+  unsupportedMediaType: () => new ApiError(415, 'unsupported_media_type', 'the body must be JSON: send it with content-type: application/json'),
+  expectationFailed: () => new ApiError(417, 'expectation_failed', 'the only expectation served is Expect: 100-continue'),
+  headersTooLarge: () => new ApiError(431, 'headers_too_large', 'the request headers are too large'),
   tooFrequent: (ms: number) => retryable(429, 'too_frequent', 'a code was sent to this number recently; wait before asking again', ms),
   dailyLimit: (ms: number) => retryable(429, 'daily_limit', 'this number has had too many codes in the last 24 hours', ms),
   carrierLimit: (ms: number) => retryable(429, 'carrier_limit', 'the carrier refuses more messages to this number for now', ms),
