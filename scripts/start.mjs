@@ -126,10 +126,11 @@ process.on('exit', () => { for (const c of children) if (alive(c)) c.kill('SIGKI
 // ----- main -----
 if (fromEnvFile.length > 0) say(`read ${fromEnvFile.length} setting${fromEnvFile.length === 1 ? '' : 's'} from .env`, { variables: fromEnvFile })
 buildIfNeeded()
-const { configSchema, loadConfig, clusterMode } = await import('../packages/shared/dist/index.js')
+const { loadServiceConfig, clusterMode } = await import('../packages/shared/dist/index.js')
 let config
 try {
-  config = loadConfig(configSchema, process.env)
+  // the API's and the sender's own check, deployment rules included: refused here in one line, before anything starts
+  config = loadServiceConfig(process.env)
 } catch (err) {
   die(err.message)
 }

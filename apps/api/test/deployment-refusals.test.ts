@@ -51,7 +51,16 @@ t.test('with its secrets, a production API starts', async (t) => {
   t.teardown(() => server.stop())
   const api = runNode('apps/api/dist/main.js', { NODE_ENV: 'production', REDIS_URL: server.url, PORT: String(await freePort()), ...TEST_SECRETS })
   t.teardown(() => api.kill('SIGKILL'))
-  await api.waitForLine((l) => l.msg === 'api listening')
+  await api.waitForLine((l) => l.msg === 'api listening', 60_000) // a loaded 2-core machine starts node slowly
   t.notOk(api.lines.some((l) => l.level === 40 && /unset/.test(String(l.msg))), 'no local-use warning')
   t.equal(await api.kill('SIGTERM'), 0)
+})
+
+t.test('pnpm start refuses the same deployment in one line before starting anything', async (t) => {
+  const start = runNode('scripts/start.mjs', { NODE_ENV: 'production' })
+  t.not(await start.exited, 0)
+  const out = start.output()
+  t.match(out, /CODE_PEPPER must be set/)
+  t.match(out, /JOB_SEAL_KEY must be set/)
+  t.notMatch(out, /redis-server|api listening/, 'nothing was started')
 })
