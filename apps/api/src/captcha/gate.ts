@@ -12,7 +12,7 @@ export interface CaptchaInput {
 }
 
 /** Resolves when the send may go on; throws the 400/403/503 that refuses it. */
-export type CaptchaGate = (input: CaptchaInput, request: LoggedRequest & { readonly ip: string }) => Promise<void>
+export type CaptchaGate = (input: CaptchaInput, request: LoggedRequest & { readonly clientAddress: string }) => Promise<void>
 
 const open: CaptchaGate = async () => undefined
 
