@@ -5,7 +5,7 @@
 // check, XADD) with none of the API's JavaScript (validation, libphonenumber, HMAC, hooks,
 // logging): what the code computes is a cheap constant here (fixed HMAC, fixed code).
 import Fastify from 'fastify'
-import { configSchema, createRedis, globalKeys, IDEMPOTENCY_TTL_MS, keys, loadConfig, MINUTE_MS, partition } from '@sms-verify/shared'
+import { configSchema, createRedis, globalKeys, IDEMPOTENCY_TTL_MS, keys, loadConfig, MINUTE_MS, partition, sendScript } from '@sms-verify/shared'
 
 const config = loadConfig(configSchema, process.env)
 const redis = createRedis(config)
@@ -29,11 +29,11 @@ app.post('/v1/sms-codes', async (req, reply) => {
   const job = ['v', '1', 'kind', 'code', 'requestId', requestId, 'mobile', mobile, 'purpose', purpose, 'code', code,
     'createdAt', String(now), 'expiresAt', String(now + codeTtlMs), 'attempts', '0']
   const r = await redis.smsSend(10,
-    k.cooldown(mobile, purpose), k.code(mobile, purpose), k.daily(mobile), k.carrierBlock(mobile), k.request(requestId), k.jobs, k.idempotency('-'),
-    globalKeys.ipSends(ip), globalKeys.budget, globalKeys.requestCounter(ip),
-    now, requestId, mobile, purpose, hmac, codeTtlMs, resendMs, config.SMS_DAILY_LIMIT_PER_MOBILE, statusTtlMs,
-    '', IDEMPOTENCY_TTL_MS, '0', config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget,
-    config.RATE_LIMIT_PER_MINUTE, MINUTE_MS, ...job)
+    ...sendScript.keys({ cooldown: k.cooldown(mobile, purpose), code: k.code(mobile, purpose), daily: k.daily(mobile), carrierBlock: k.carrierBlock(mobile),
+      request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-'), ipSends: globalKeys.ipSends(ip), budget: globalKeys.budget, requestCounter: globalKeys.requestCounter(ip) }),
+    ...sendScript.args({ now, requestId, mobile, purpose, codeHmac: hmac, codeTtlMs, resendIntervalMs: resendMs, dailyLimit: config.SMS_DAILY_LIMIT_PER_MOBILE, statusTtlMs,
+      idempotencyFingerprint: '', idempotencyTtlMs: IDEMPOTENCY_TTL_MS, testNumber: false, streamCap: config.STREAM_MAXLEN, requestPrefix: k.requestPrefix,
+      ipLimitPerHour: config.SEND_LIMIT_PER_IP_PER_HOUR, budgetPerMinute: budget, requestLimit: config.RATE_LIMIT_PER_MINUTE, requestWindowMs: MINUTE_MS, client: ip, job }))
   return r[0] === 'ok' ? reply.code(202).send({ requestId }) : reply.code(429).send({ error: r[0] })
 })
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })

@@ -1,10 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config, RedisClient } from '@sms-verify/shared'
+import type { Config, RedisClient, TrustProxy } from '@sms-verify/shared'
+import { trustOf, type Trust } from './client-address.js'
 import { createContext } from './context.js'
 import { createApiLogger } from './logger.js'
 import { codeSender } from './send-code.js'
 import { edgeServerOptions } from './edge/server-options.js'
+import { clientPlugin } from './plugins/client.js'
 import { accessLogPlugin } from './plugins/access-log.js'
 import { corsPlugin } from './plugins/cors.js'
 import { docsPlugin } from './plugins/docs.js'
@@ -55,16 +57,12 @@ export interface ApiDeps {
 const BODY_LIMIT = 16 * 1024
 
 /**
- * TRUST_PROXY: `true`, a hop count, or a comma list of addresses/CIDRs.
- * Fastify 5 no longer takes a bare number, so hops become proxy-addr's
- * "trust the first n hops" function.
+ * Fastify's own view of the proxy (request.ip, request.protocol, request.host) follows the
+ * same rule as the client key (plugins/client.ts); Fastify 5 refuses a bare hop count, so hops
+ * go in as a function. Limits use request.clientKey, never request.ip.
  */
-function trustProxy(value: string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
-  if (value === undefined || value === 'false') return false
-  if (value === 'true') return true
-  if (!/^\d+$/.test(value)) return value
-  const hops = Number(value)
-  return (_address, hop) => hop < hops
+function trustProxy(setting: TrustProxy | undefined): false | Trust {
+  return setting === undefined ? false : trustOf(setting)
 }
 
 /**
@@ -100,6 +98,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(corsPlugin, { origins: config.CORS_ORIGINS, hostPolicy: hosts })
   await app.register(requestTargetPlugin)
   await app.register(hostCheckPlugin, { policy: hosts })
+  await app.register(clientPlugin, { trustProxy: config.TRUST_PROXY })
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis })
   await app.register(docsPlugin)
 
@@ -107,7 +106,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   await app.register(healthRoutes, { clients: deps.waitRedis ? [deps.redis, deps.waitRedis] : [deps.redis] })
   const checkCaptcha = captchaGate(captcha, config, app.metrics)
   await app.register(smsCodeRoutes, { send, checkCaptcha })
-  await app.register(legacyRoutes, { send, checkCaptcha })
+  await app.register(legacyRoutes, { send, checkCaptcha, corsOrigins: config.CORS_ORIGINS })
   await app.register(verifyRoutes, { ctx, issueToken: tokenKeys && createTokenIssuer(tokenKeys, config, ctx.now) })
   await app.register(jwksRoutes, { keys: tokenKeys })
   await app.register(requestRoutes, { ctx })

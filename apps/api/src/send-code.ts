@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster } from 'ioredis'
 import {
   codeHmac, encodeJob, generateCode, globalKeys, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS, newRequestId,
-  parseMobile, partitionIndexOf, seal, type E164, type Purpose, type RedisClient,
+  parseMobile, partitionIndexOf, seal, sendScript, type E164, type Purpose, type RedisClient,
 } from '@sms-verify/shared'
 import type { ApiContext } from './context.js'
 import { errors, refusal, type ApiError } from './errors.js'
@@ -13,7 +13,8 @@ import type { Metrics } from './plugins/metrics.js'
 export interface SendInput {
   readonly mobile: string
   readonly purpose: Purpose
-  readonly ip: string
+  /** the client key (client-key.ts) every per-IP limit counts under */
+  readonly client: string
   readonly idempotencyKey?: string | undefined
 }
 
@@ -131,18 +132,23 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       createdAt: now, expiresAt: now + codeTtlMs, attempts: 0,
     })
     const budget = config.SMS_BUDGET_PER_MINUTE ?? 0
-    const slotKeys = [k.cooldown(mobile, purpose), k.code(mobile, purpose), k.daily(mobile), k.carrierBlock(mobile), k.request(requestId), k.jobs, k.idempotency(idem ?? '-')]
-    const argv = [
-      now, requestId, mobile, purpose, codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
-      config.RESEND_INTERVAL_SECONDS * 1000, config.SMS_DAILY_LIMIT_PER_MOBILE, codeTtlMs + config.STATUS_TTL_SECONDS * 1000,
-      requestFingerprint, IDEMPOTENCY_TTL_MS, testCode === undefined ? '0' : '1',
-      config.STREAM_MAXLEN, k.requestPrefix, config.SEND_LIMIT_PER_IP_PER_HOUR, budget, config.RATE_LIMIT_PER_MINUTE, MINUTE_MS, ...job,
-    ]
+    const slotKeys = {
+      cooldown: k.cooldown(mobile, purpose), code: k.code(mobile, purpose), daily: k.daily(mobile), carrierBlock: k.carrierBlock(mobile),
+      request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency(idem ?? '-'),
+    }
+    const argv = sendScript.args({
+      now, requestId, mobile, purpose, codeHmac: codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
+      resendIntervalMs: config.RESEND_INTERVAL_SECONDS * 1000, dailyLimit: config.SMS_DAILY_LIMIT_PER_MOBILE,
+      statusTtlMs: codeTtlMs + config.STATUS_TTL_SECONDS * 1000,
+      idempotencyFingerprint: requestFingerprint, idempotencyTtlMs: IDEMPOTENCY_TTL_MS, testNumber: testCode !== undefined,
+      streamCap: config.STREAM_MAXLEN, requestPrefix: k.requestPrefix, ipLimitPerHour: config.SEND_LIMIT_PER_IP_PER_HOUR, budgetPerMinute: budget,
+      requestLimit: config.RATE_LIMIT_PER_MINUTE, requestWindowMs: MINUTE_MS, client: input.client, job,
+    })
 
     const call = (c: RedisClient | Pipeline) => ctx.cluster
       // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
-      ? c.smsSendSharded(...slotKeys, ...argv)
-      : c.smsSend(10, ...slotKeys, globalKeys.ipSends(input.ip), globalKeys.budget, globalKeys.requestCounter(input.ip), ...argv)
+      ? c.smsSendSharded(...sendScript.keys(slotKeys), ...argv)
+      : c.smsSend(10, ...sendScript.keys({ ...slotKeys, ipSends: globalKeys.ipSends(input.client), budget: globalKeys.budget, requestCounter: globalKeys.requestCounter(input.client) }), ...argv)
     const runScript = (): Promise<Reply> => config.REDIS_WAIT_REPLICAS > 0 && testCode === undefined
       ? scriptThenWait(call, requestId, log)
       : call(redis) as Promise<Reply>
@@ -159,10 +165,10 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       // An error in (3) refunds nothing: the script may have run, so the place stays taken.
       // A crash between (1) and (4) keeps a place until the window slides past it: the error
       // is towards refusing a send, never towards sending more than the limits allow.
-      const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.ip), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
+      const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.client), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
       if (budget > 0 && testCode === undefined) windows.push([globalKeys.budget, MINUTE_MS, budget, 'budget_exhausted'])
       const [counted, ...taken] = await Promise.all([
-        redis.smsCount(globalKeys.requestCounter(input.ip), config.RATE_LIMIT_PER_MINUTE, MINUTE_MS),
+        redis.smsCount(globalKeys.requestCounter(input.client), config.RATE_LIMIT_PER_MINUTE, MINUTE_MS),
         ...windows.map(([key, ms, limit]) => redis.smsWindow(key, now, ms, limit, requestId)),
       ])
       const refund = () => Promise.all(windows.filter((_, i) => taken[i]![0] === 1).map(([key]) => redis.zrem(key, requestId)))

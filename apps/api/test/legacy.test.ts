@@ -36,3 +36,29 @@ t.test('other refusals keep the v1 status and carry message', async (t) => {
   t.equal(res.json().error, 'daily_limit')
   t.type(res.json().message, 'string')
 })
+
+t.test('a cross-site browser request is refused 403 cross_site and sends nothing', async (t) => {
+  const server2 = await startTestRedis(t)
+  const { app } = await makeApp(t, server2, { RESEND_INTERVAL_SECONDS: '0', CORS_ORIGINS: 'https://app.example' })
+  const get = (headers: Record<string, string>) => app.inject({ method: 'GET', url: `/sms_codes/${freshMobile()}/`, headers })
+  for (const headers of [
+    { 'sec-fetch-site': 'cross-site' }, // an image tag on another site: no Origin at all
+    { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    { 'sec-fetch-site': 'cross-site', origin: 'null' },
+  ]) {
+    const res = await get(headers)
+    t.equal(res.statusCode, 403, JSON.stringify(headers))
+    t.equal(res.json().error, 'cross_site')
+    t.type(res.json().message, 'string')
+  }
+  t.equal((await streamEntries(server2)).length, 0, 'nothing queued')
+  t.equal((await server2.client().keys('sms:ip:*')).length, 0, 'no limit touched')
+  for (const headers of [
+    { 'sec-fetch-site': 'cross-site', origin: 'https://app.example' }, // our page on another site, allowed by CORS_ORIGINS
+    { 'sec-fetch-site': 'same-site' },
+    { 'sec-fetch-site': 'same-origin' },
+    { 'sec-fetch-site': 'none' },
+    {}, // curl, a server, an old browser
+  ]) t.equal((await get(headers)).statusCode, 200, JSON.stringify(headers))
+  t.equal((await streamEntries(server2)).length, 5)
+})

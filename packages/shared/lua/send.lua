@@ -1,7 +1,7 @@
 -- send.lua: accept or refuse one code request, atomically, in one round trip.
 -- KEYS[1] cooldown      (per number and purpose, PX = resend interval)
--- KEYS[2] code          (hash h, id, tries; PX = code TTL)
--- KEYS[3] daily         (zset of accepted sends in the last 24 h)
+-- KEYS[2] code          (hash h, id, c = requester's client key, r/o = wrong tries; PX = code TTL)
+-- KEYS[3] daily         (zset of accepted sends in the last 24 h + code TTL)
 -- KEYS[4] carrier block (string, TTL until the carrier's window ends)
 -- KEYS[5] request       (status hash of the new request)
 -- KEYS[6] stream        (sms:jobs or sms:jobs:{p})
@@ -18,7 +18,8 @@
 -- ARGV[14] request key prefix (same slot; the superseded request's id is only known here)
 -- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
 -- ARGV[17] general requests per IP per window   ARGV[18] that window (ms)
--- ARGV[19..] job fields for XADD
+-- ARGV[19] the requester's client key (verify.lua gives the requester its own budget)
+-- ARGV[20..] job fields for XADD
 -- returns {'ok', requestId, expiresAtMs, resendAtMs}
 --       | {refusal, retryAfterMs}  refusal: too_frequent, daily_limit, carrier_limit, rate_limited,
 --                                  budget_exhausted, backlog_full
@@ -27,6 +28,9 @@ local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local fingerprint = ARGV[10]
 local test = ARGV[12] == '1'
+-- A send counts against the daily limit until 24 h after its code stops being checkable, so
+-- any 24 h of verifies meets at most the daily limit's number of codes (docs/abuse-guards.md).
+local dailyWindow = 86400000 + tonumber(ARGV[6])
 
 -- Only an acceptance is stored: a refusal sent nothing, so a repeat is simply decided again
 -- (with a fresh retryAfter) instead of replaying a stale 429 for a day.
@@ -61,7 +65,7 @@ if not test then
   if blockedMs > 0 then return { 'carrier_limit', blockedMs } end
   local coolMs = redis.call('PTTL', KEYS[1])
   if coolMs > 0 then return { 'too_frequent', coolMs } end
-  local dailyWait = windowFull(KEYS[3], now, 86400000, tonumber(ARGV[8]))
+  local dailyWait = windowFull(KEYS[3], now, dailyWindow, tonumber(ARGV[8]))
   if dailyWait then return { 'daily_limit', dailyWait } end
 end
 if #KEYS >= 9 then
@@ -89,7 +93,7 @@ end
 local codeTtl = tonumber(ARGV[6])
 local expiresAt = now + codeTtl
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'h', ARGV[5], 'id', id, 'tries', 0)
+redis.call('HSET', KEYS[2], 'h', ARGV[5], 'id', id, 'c', ARGV[19], 'r', 0, 'o', 0)
 redis.call('PEXPIRE', KEYS[2], codeTtl)
 
 local resendAt = now
@@ -100,7 +104,7 @@ if not test then
     resendAt = now + interval
   end
   redis.call('ZADD', KEYS[3], now, id)
-  redis.call('PEXPIRE', KEYS[3], 86400000)
+  redis.call('PEXPIRE', KEYS[3], dailyWindow)
 end
 if #KEYS >= 9 then
   redis.call('ZADD', KEYS[8], now, id)
@@ -118,7 +122,7 @@ if test then
 else
   redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
     'status', 'queued', 'attempts', 0, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 19))
+  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 20))
 end
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 return answer({ 'ok', id, expiresAt, resendAt })

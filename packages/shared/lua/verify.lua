@@ -1,13 +1,24 @@
 -- verify.lua: check one code, atomically, in one round trip.
--- KEYS[1] code            (hash h, id, tries)
--- KEYS[2] verify failures (zset of wrong tries in the last 24 h for this number)
--- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code
--- ARGV[4] max wrong tries per number per 24 h            ARGV[5] request key prefix (same slot)
+-- KEYS[1] code            (hash h, id, c = requester's client key, r = the requester's wrong tries,
+--                          o = wrong tries from every other client, together)
+-- KEYS[2] verify failures (zset: this client's wrong tries on this number in the last 24 h)
+-- KEYS[3] cooldown        (this number and purpose's resend cooldown: when a new code may be asked for)
+-- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
+-- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (same slot)
+-- ARGV[6] this verify's client key
 -- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'}
---       | {'too_many_attempts', retryAfterMs}
+--       | {'too_many_attempts', retryAfterMs, guessed}  guessed: 1 when this try was checked (a wrong
+--         guess that used up a budget), 0 when it was refused unchecked
+--
+-- Sides (docs/abuse-guards.md): the client that asked for the code has its own VERIFY_MAX_ATTEMPTS
+-- wrong tries; all other clients share another VERIFY_MAX_ATTEMPTS. So nobody else can burn a code
+-- for the one who asked, and a code never takes more than 2 x VERIFY_MAX_ATTEMPTS wrong guesses.
+-- The requester spending its tries burns the code for everyone; the others spending theirs closes
+-- it to everyone but the requester.
 local now = tonumber(ARGV[1])
 local maxTries = tonumber(ARGV[3])
 local maxDaily = tonumber(ARGV[4])
+local client = ARGV[6]
 local DAY = 86400000
 
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - DAY)
@@ -16,14 +27,22 @@ local function dailyWait()
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) + DAY - now)
 end
+-- a code closed to this client: come back when a new code may be asked for
+local function newCodeWait()
+  return math.max(1, redis.call('PTTL', KEYS[3]))
+end
 
 local wait = dailyWait()
-if wait then return { 'too_many_attempts', wait } end
+if wait then return { 'too_many_attempts', wait, 0 } end
 
-local stored = redis.call('HMGET', KEYS[1], 'h', 'id', 'tries')
-local hmac, id, tries = stored[1], stored[2], tonumber(stored[3])
+local stored = redis.call('HMGET', KEYS[1], 'h', 'id', 'c', 'r', 'o')
+local hmac, id = stored[1], stored[2]
 if not hmac then return { 'no_code' } end
-if tries >= maxTries then return { 'too_many_attempts', math.max(1, redis.call('PTTL', KEYS[1])) } end
+local requester = stored[3] == client
+local requesterTries, otherTries = tonumber(stored[4]) or 0, tonumber(stored[5]) or 0
+local side = requester and 'r' or 'o'
+local tries = requester and requesterTries or otherTries
+if requesterTries >= maxTries or tries >= maxTries then return { 'too_many_attempts', newCodeWait(), 0 } end
 
 -- constant-time comparison: no early exit on the first differing byte
 local offered = ARGV[2]
@@ -41,17 +60,16 @@ if diff == 0 then
   return { 'verified', id }
 end
 
-tries = tries + 1
-redis.call('HSET', KEYS[1], 'tries', tries)
-redis.call('ZADD', KEYS[2], now, id .. ':' .. tries)
+tries = redis.call('HINCRBY', KEYS[1], side, 1)
+redis.call('ZADD', KEYS[2], now, id .. ':' .. side .. tries)
 redis.call('PEXPIRE', KEYS[2], DAY)
 if tries >= maxTries then
-  if redis.call('EXISTS', requestKey) == 1 then
+  if requester and redis.call('EXISTS', requestKey) == 1 then
     redis.call('HSET', requestKey, 'status', 'burnt', 'burntAt', now, 'updatedAt', now)
   end
-  -- the burning try may also be the number's last of the day: answer the longer of the two waits
-  return { 'too_many_attempts', math.max(1, redis.call('PTTL', KEYS[1]), dailyWait() or 0) }
+  -- the closing try may also be this client's last of the day: answer the longer of the two waits
+  return { 'too_many_attempts', math.max(newCodeWait(), dailyWait() or 0), 1 }
 end
 wait = dailyWait()
-if wait then return { 'too_many_attempts', wait } end
+if wait then return { 'too_many_attempts', wait, 1 } end
 return { 'wrong_code', maxTries - tries }

@@ -1,6 +1,7 @@
 import { Type, type Static, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { PURPOSES, type Purpose } from './purpose.js'
+import { decodeTrustProxy, encodeTrustProxy, TRUST_PROXY_FORMAT } from './trust-proxy.js'
 
 /** A comma list in the environment; blanks dropped, entries trimmed. */
 const CommaList = (opts: { default: string, description: string }) =>
@@ -41,7 +42,8 @@ export const configSchema = Type.Object({
   REDIS_WAIT_TIMEOUT_MS: Int({ default: 200, minimum: 1, description: 'WAIT timeout' }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'API listen address' }),
   PORT: Int({ default: 8000, maximum: 65535, description: 'API port' }),
-  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, description: 'Fastify trustProxy: hop count or CIDR list' })),
+  TRUST_PROXY: Type.Optional(Type.Transform(Type.String({ format: TRUST_PROXY_FORMAT, description: 'proxy hops, or proxy IPs/CIDRs, whose X-Forwarded-For entries are believed' }))
+    .Decode(decodeTrustProxy).Encode(encodeTrustProxy)),
   CORS_ORIGINS: CommaList({ default: 'http://127.0.0.1:8080,http://localhost:8080', description: 'allowed origins' }),
   ALLOWED_HOSTS: CommaList({ default: '127.0.0.1,localhost', description: 'accepted Host names; * for any' }),
   CODE_TTL_SECONDS: Int({ default: 300, minimum: 1, description: 'how long a code stays valid' }),
@@ -63,7 +65,7 @@ export const configSchema = Type.Object({
   SENDER_BLOCK_MS: Int({ default: 1000, minimum: 1, maximum: 60000, description: 'XREADGROUP BLOCK per read' }),
   STREAM_MAXLEN: Int({ default: 100000, minimum: 100, description: 'approximate stream length bound' }),
   VERIFY_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, description: 'wrong tries before a code is burnt' }),
-  VERIFY_MAX_FAILURES_PER_DAY: Int({ default: 20, minimum: 1, description: 'wrong tries per number per rolling 24 h' }),
+  VERIFY_MAX_FAILURES_PER_DAY: Int({ default: 20, minimum: 1, description: 'wrong tries per number and client address per rolling 24 h' }),
   CODE_PEPPER: OptionalString('secret for the HMAC that stands for a code at rest'),
   JOB_SEAL_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64: AES-256-GCM key' })),
   SMS_DAILY_LIMIT_PER_MOBILE: Int({ default: 10, minimum: 1, description: 'accepted sends per number per rolling 24 h' }),

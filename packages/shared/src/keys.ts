@@ -43,12 +43,12 @@ export const keys = (p: Partition) => {
     dead: p.deadStream,
     /** resend cooldown per number and purpose; its TTL is the answer to "when may I resend" */
     cooldown: (m: E164, purpose: Purpose) => `${base}:cooldown:${purpose}:${m}`,
-    /** hash {h: HMAC of the code, id: requestId, tries: wrong tries} with the code's TTL */
+    /** hash {h: HMAC of the code, id: requestId, c: requester's client key, r/o: wrong tries of the requester/of everyone else} with the code's TTL */
     code: (m: E164, purpose: Purpose) => `${base}:code:${purpose}:${m}`,
     /** sorted set of accepted sends in the last 24 h, across purposes */
     daily: (m: E164) => `${base}:daily:${m}`,
-    /** sorted set of wrong verify tries in the last 24 h, across codes */
-    verifyFailures: (m: E164) => `${base}:vfail:${m}`,
+    /** sorted set of one client's wrong verify tries on this number in the last 24 h, across codes (client: client-key.ts, an IP or an IPv6 /64, never free text) */
+    clientVerifyFailures: (m: E164, client: string) => `${base}:vfail:${m}:${client}`,
     /** set while the carrier refuses this number; value and TTL end with the carrier's window */
     carrierBlock: (m: E164) => `${base}:carrier:${m}`,
     /** hash: a request's status record */

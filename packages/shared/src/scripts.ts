@@ -21,7 +21,7 @@ export const SCRIPTS = {
   smsSendSharded: { file: 'send', numberOfKeys: 7 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
-  smsVerify: { file: 'verify', numberOfKeys: 2 },
+  smsVerify: { file: 'verify', numberOfKeys: 3 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
   // the sender's own scripts are registered in apps/sender/src/scripts.ts
@@ -34,7 +34,8 @@ declare module 'ioredis' {
     smsSendSharded(...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
     smsCount(key: string, limit: number, windowMs: number): Result<number[], Context>
-    smsVerify(code: string, failures: string, now: number, hmac: string, maxTries: number, maxDaily: number, requestPrefix: string): Result<(string | number)[], Context>
+    /** keys and args from verifyScript.keys / verifyScript.args; the reply goes through verifyScript.reply */
+    smsVerify(...keysAndArgs: Arg[]): Result<unknown, Context>
     smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>
     smsReceipt(serial: string, now: number, delivered: '1' | '0', reason: string, requestPrefix: string): Result<[number, string], Context>
   }

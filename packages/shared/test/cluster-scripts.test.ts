@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startRedisCluster } from '@sms-verify/testing'
-import { createRedis, encodeJob, keys, loadConfig, configSchema, partition, partitionCount, partitionIndexOf, type E164 } from '../src/index.js'
+import { createRedis, encodeJob, keys, loadConfig, configSchema, partition, partitionCount, partitionIndexOf, sendScript, type E164 } from '../src/index.js'
 
 t.test('send.lua runs on one slot per mobile in a real cluster, partitions spread over masters', async (t) => {
   const cluster = await startRedisCluster()
@@ -16,8 +16,11 @@ t.test('send.lua runs on one slot per mobile in a real cluster, partitions sprea
     const k = keys(p)
     const id = `${p.index}-${m.slice(-16).padStart(16, 'x')}`
     const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'login', code: '123456', createdAt: now, expiresAt: now + 300000, attempts: 0 })
-    return redis.smsSendSharded(k.cooldown(m, 'login'), k.code(m, 'login'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'),
-      now, id, m, 'login', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, 300, 60000, ...job)
+    return redis.smsSendSharded(
+      ...sendScript.keys({ cooldown: k.cooldown(m, 'login'), code: k.code(m, 'login'), daily: k.daily(m), carrierBlock: k.carrierBlock(m), request: k.request(id), stream: k.jobs, idempotency: k.idempotency('-') }),
+      ...sendScript.args({ now, requestId: id, mobile: m, purpose: 'login', codeHmac: 'hmac', codeTtlMs: 300000, resendIntervalMs: 60000, dailyLimit: 10, statusTtlMs: 86700000,
+        idempotencyFingerprint: '', idempotencyTtlMs: 86400000, testNumber: false, streamCap: 100000, requestPrefix: k.requestPrefix, ipLimitPerHour: 20, budgetPerMinute: 0,
+        requestLimit: 300, requestWindowMs: 60000, client: '1.2.3.4', job }))
   }))
   t.ok(replies.every((r) => r[0] === 'ok'), 'every send accepted')
   const streams = new Set(mobiles.map((m) => partition(partitionIndexOf(m, count), count, true).stream))

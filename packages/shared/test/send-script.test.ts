@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startRedis } from '@sms-verify/testing'
-import { createRedis, globalKeys, keys, partition, encodeJob, type E164 } from '../src/index.js'
+import { createRedis, globalKeys, keys, partition, encodeJob, sendScript, type E164 } from '../src/index.js'
 
 t.test('send.lua refuses a second send inside the interval and queues exactly one job', async (t) => {
   const server = await startRedis()
@@ -12,9 +12,12 @@ t.test('send.lua refuses a second send inside the interval and queues exactly on
   const m = '+8613812345678' as E164
   const call = (id: string) => {
     const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'register', code: '123456', createdAt: 1, expiresAt: 2, attempts: 0 })
-    return redis.smsSend(10, k.cooldown(m, 'register'), k.code(m, 'register'), k.daily(m), k.carrierBlock(m), k.request(id), k.jobs, k.idempotency('-'),
-      globalKeys.ipSends('1.2.3.4'), globalKeys.budget, globalKeys.requestCounter('1.2.3.4'),
-      Date.now(), id, m, 'register', 'hmac', 300000, 60000, 10, 86700000, '', 86400000, '0', 100000, k.requestPrefix, 20, 0, 300, 60000, ...job)
+    return redis.smsSend(10,
+      ...sendScript.keys({ cooldown: k.cooldown(m, 'register'), code: k.code(m, 'register'), daily: k.daily(m), carrierBlock: k.carrierBlock(m), request: k.request(id), stream: k.jobs,
+        idempotency: k.idempotency('-'), ipSends: globalKeys.ipSends('1.2.3.4'), budget: globalKeys.budget, requestCounter: globalKeys.requestCounter('1.2.3.4') }),
+      ...sendScript.args({ now: Date.now(), requestId: id, mobile: m, purpose: 'register', codeHmac: 'hmac', codeTtlMs: 300000, resendIntervalMs: 60000, dailyLimit: 10,
+        statusTtlMs: 86700000, idempotencyFingerprint: '', idempotencyTtlMs: 86400000, testNumber: false, streamCap: 100000, requestPrefix: k.requestPrefix,
+        ipLimitPerHour: 20, budgetPerMinute: 0, requestLimit: 300, requestWindowMs: 60000, client: '1.2.3.4', job }))
   }
   const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => call(`0-id${i}`)))
   t.equal(replies.filter((r) => r[0] === 'ok').length, 1)

@@ -12,7 +12,7 @@ export interface CaptchaInput {
 }
 
 /** Resolves when the send may go on; throws the 400/403/503 that refuses it. */
-export type CaptchaGate = (input: CaptchaInput, request: LoggedRequest & { readonly ip: string }) => Promise<void>
+export type CaptchaGate = (input: CaptchaInput, request: LoggedRequest & { readonly clientAddress: string }) => Promise<void>
 
 const open: CaptchaGate = async () => undefined
 
@@ -34,7 +34,7 @@ export function captchaGate(captcha: Captcha | undefined, config: Pick<Config, '
     }
     if (!input.captchaToken) throw refuse(errors.captchaRequired('captchaToken'))
     if (captcha.needsRandstr && !input.captchaRandstr) throw refuse(errors.captchaRequired('captchaRandstr'))
-    const outcome = await captcha.verify({ token: input.captchaToken, randstr: input.captchaRandstr, remoteIp: request.ip }, request.log)
+    const outcome = await captcha.verify({ token: input.captchaToken, randstr: input.captchaRandstr, remoteIp: request.clientAddress }, request.log)
     metrics.captcha.inc({ provider: captcha.provider, outcome })
     if (outcome === 'failed') throw refuse(errors.captchaFailed())
     if (outcome === 'unavailable') throw refuse(errors.captchaUnavailable())

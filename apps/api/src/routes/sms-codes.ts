@@ -35,7 +35,7 @@ export const smsCodeRoutes: FastifyPluginAsyncTypebox<{ send: CodeSender, checkC
     const idempotencyKey = idempotencyKeyOf(request.headers)
     const { mobile, purpose } = request.body
     await checkCaptcha(request.body, request)
-    const body = await send({ mobile, purpose, ip: request.ip, idempotencyKey }, request)
+    const body = await send({ mobile, purpose, client: request.clientKey, idempotencyKey }, request)
     return reply.code(202).send(body)
   })
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { codeHmac, partitionIndexOf } from '@sms-verify/shared'
+import { codeHmac, partitionIndexOf, verifyScript } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
-import { errorResponses, errors, refusal } from '../errors.js'
+import { errorResponses, errors } from '../errors.js'
 import { ErrorAnswer, Mobile, Purpose } from '../schemas.js'
 import { admitMobile } from '../send-code.js'
 import type { TokenIssuer } from '../tokens/issuer.js'
@@ -10,7 +10,7 @@ import type { TokenIssuer } from '../tokens/issuer.js'
 const schema = {
   summary: 'Check a code',
   operationId: 'verifyCode',
-  description: 'A right code is used up (200 once, then 404). Wrong tries count down attemptsLeft; the last one burns the code (429 until it expires, even with the right code). Wrong tries are also capped per number across codes in 24 h (VERIFY_MAX_FAILURES_PER_DAY). A code that is not 4 to 10 digits is refused with 400 invalid_code and does not count as a try.',
+  description: 'A right code is used up (200 once, then 404). Wrong tries count down attemptsLeft. The client address that asked for the code has its own VERIFY_MAX_ATTEMPTS wrong tries; every other address shares another VERIFY_MAX_ATTEMPTS. The requester\'s last wrong try burns the code (429 until it expires, even with the right code); the others\' last one closes it to all but the requester. Wrong tries are also capped per number and client address across codes in 24 h (VERIFY_MAX_FAILURES_PER_DAY). A 429 carries retryAfter: when a new code may be asked for, or when this address may try again. A code that is not 4 to 10 digits is refused with 400 invalid_code and does not count as a try. A backend that verifies on behalf of its users must forward their address (X-Forwarded-For, with TRUST_PROXY).',
   tags: ['codes'],
   body: Type.Object({
     mobile: Mobile,
@@ -24,7 +24,7 @@ const schema = {
     }, { description: 'The code is right and is now used up (with a signed token when VERIFICATION_TOKEN_KEY is set).' }),
     400: ErrorAnswer('wrong_code (with `attemptsLeft`), invalid_code, invalid_mobile, invalid_purpose or invalid_body.', { error: 'wrong_code', message: 'the code is wrong', attemptsLeft: 3 }),
     404: ErrorAnswer('no_code: none was sent for this number and purpose, or it expired or was used.', { error: 'no_code', message: 'no valid code for this number and purpose (none sent, expired or used)' }),
-    429: ErrorAnswer('too_many_attempts (the code is burnt, or the number had too many wrong tries in 24 h) or rate_limited; `Retry-After` says when to try again.',
+    429: ErrorAnswer('too_many_attempts (the code is burnt or closed to this address: `Retry-After` says when a new code may be asked for; or this address had too many wrong tries on the number in 24 h: when it may try again) or rate_limited.',
       { error: 'too_many_attempts', message: 'too many wrong codes; ask for a new code later', retryAfter: 60 }),
     ...errorResponses(413, 415, 503),
   },
@@ -36,21 +36,27 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext, issueTok
     const { purpose, code } = request.body
     const mobile = admitMobile(request.body.mobile, config.ALLOWED_REGIONS)
     const k = ctx.partitions[partitionIndexOf(mobile, ctx.partitions.length)]!
-    const reply = await app.redis.smsVerify(k.code(mobile, purpose), k.verifyFailures(mobile), ctx.now(),
-      codeHmac(ctx.pepper, mobile, purpose, code), config.VERIFY_MAX_ATTEMPTS, config.VERIFY_MAX_FAILURES_PER_DAY, k.requestPrefix)
-    const outcome = String(reply[0])
-    app.metrics.verify.inc({ outcome })
-    request.logEvent = { event: 'code checked', mobile, purpose, outcome, ...(outcome === 'verified' ? { requestId: reply[1] } : {}) }
-    switch (outcome) {
+    const client = request.clientKey
+    const outcome = verifyScript.reply(await app.redis.smsVerify(
+      ...verifyScript.keys({ code: k.code(mobile, purpose), failures: k.clientVerifyFailures(mobile, client), cooldown: k.cooldown(mobile, purpose) }),
+      ...verifyScript.args({
+        now: ctx.now(), codeHmac: codeHmac(ctx.pepper, mobile, purpose, code), maxTries: config.VERIFY_MAX_ATTEMPTS,
+        maxFailuresPerDay: config.VERIFY_MAX_FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client,
+      })))
+    // 'burnt' in the metric and the log: this try was a wrong guess that closed the code or the day
+    const label = outcome.kind === 'too_many_attempts' && outcome.guessed ? 'burnt' : outcome.kind
+    app.metrics.verify.inc({ outcome: label })
+    request.logEvent = { event: 'code checked', mobile, purpose, outcome: label, ...(outcome.kind === 'verified' ? { requestId: outcome.requestId } : {}) }
+    switch (outcome.kind) {
       case 'verified': {
         if (!issueToken) return { verified: true as const }
-        const token = await issueToken({ mobile, purpose, requestId: String(reply[1]) })
+        const token = await issueToken({ mobile, purpose, requestId: outcome.requestId })
         app.metrics.tokensIssued.inc()
         return { verified: true as const, token }
       }
-      case 'wrong_code': throw errors.wrongCode(Number(reply[1]))
+      case 'wrong_code': throw errors.wrongCode(outcome.attemptsLeft)
       case 'no_code': throw errors.noCode()
-      default: throw refusal(outcome, Number(reply[1] ?? 1000))
+      case 'too_many_attempts': throw errors.tooManyAttempts(outcome.retryAfterMs)
     }
   })
 }

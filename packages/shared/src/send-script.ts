@@ -1,0 +1,67 @@
+import type { E164 } from './mobile.js'
+import type { Purpose } from './purpose.js'
+
+type Arg = string | number
+
+/** send.lua's KEYS, in its header's order. The last three only standalone (cluster: other slots). */
+export interface SendKeys {
+  readonly cooldown: string
+  readonly code: string
+  readonly daily: string
+  readonly carrierBlock: string
+  readonly request: string
+  readonly stream: string
+  readonly idempotency: string
+  readonly ipSends?: string
+  readonly budget?: string
+  readonly requestCounter?: string
+}
+
+/** send.lua's ARGV, in its header's order. */
+export interface SendArgs {
+  readonly now: number
+  readonly requestId: string
+  readonly mobile: E164
+  readonly purpose: Purpose
+  readonly codeHmac: string
+  readonly codeTtlMs: number
+  readonly resendIntervalMs: number
+  readonly dailyLimit: number
+  readonly statusTtlMs: number
+  /** '' when the request has no Idempotency-Key */
+  readonly idempotencyFingerprint: string
+  readonly idempotencyTtlMs: number
+  readonly testNumber: boolean
+  readonly streamCap: number
+  readonly requestPrefix: string
+  readonly ipLimitPerHour: number
+  /** 0 = off */
+  readonly budgetPerMinute: number
+  readonly requestLimit: number
+  readonly requestWindowMs: number
+  /** the requester's client key, kept with the code: verify.lua gives the requester its own budget */
+  readonly client: string
+  /** encodeJob's fields, for XADD */
+  readonly job: readonly string[]
+}
+
+/** The one place that knows send.lua's positions: call sites pass names. */
+export const sendScript = {
+  keys: (k: SendKeys): string[] => {
+    const perMobile = [k.cooldown, k.code, k.daily, k.carrierBlock, k.request, k.stream, k.idempotency]
+    if (k.ipSends === undefined || k.budget === undefined || k.requestCounter === undefined) return perMobile
+    return [...perMobile, k.ipSends, k.budget, k.requestCounter]
+  },
+  args: (a: SendArgs): Arg[] => [
+    a.now, a.requestId, a.mobile, a.purpose, a.codeHmac, a.codeTtlMs,
+    a.resendIntervalMs, a.dailyLimit, a.statusTtlMs,
+    a.idempotencyFingerprint, a.idempotencyTtlMs,
+    a.testNumber ? '1' : '0',
+    a.streamCap,
+    a.requestPrefix,
+    a.ipLimitPerHour, a.budgetPerMinute,
+    a.requestLimit, a.requestWindowMs,
+    a.client,
+    ...a.job,
+  ],
+}

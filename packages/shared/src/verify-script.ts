@@ -1,0 +1,42 @@
+type Arg = string | number
+
+/** verify.lua's KEYS, in its header's order. */
+export interface VerifyKeys {
+  readonly code: string
+  /** this client's wrong tries on this number (keys.clientVerifyFailures) */
+  readonly failures: string
+  readonly cooldown: string
+}
+
+/** verify.lua's ARGV, in its header's order. */
+export interface VerifyArgs {
+  readonly now: number
+  readonly codeHmac: string
+  readonly maxTries: number
+  readonly maxFailuresPerDay: number
+  readonly requestPrefix: string
+  readonly client: string
+}
+
+export type VerifyOutcome =
+  | { readonly kind: 'verified', readonly requestId: string }
+  | { readonly kind: 'wrong_code', readonly attemptsLeft: number }
+  | { readonly kind: 'no_code' }
+  /** guessed: this try was checked and was wrong (it closed the code or the day); else refused unchecked */
+  | { readonly kind: 'too_many_attempts', readonly retryAfterMs: number, readonly guessed: boolean }
+
+/** The one place that knows verify.lua's positions and reply shapes. */
+export const verifyScript = {
+  keys: (k: VerifyKeys): string[] => [k.code, k.failures, k.cooldown],
+  args: (a: VerifyArgs): Arg[] => [a.now, a.codeHmac, a.maxTries, a.maxFailuresPerDay, a.requestPrefix, a.client],
+  reply: (r: unknown): VerifyOutcome => {
+    const [kind, value, guessed] = r as [string, string | number | undefined, number | undefined]
+    switch (kind) {
+      case 'verified': return { kind, requestId: String(value) }
+      case 'wrong_code': return { kind, attemptsLeft: Number(value) }
+      case 'no_code': return { kind }
+      case 'too_many_attempts': return { kind, retryAfterMs: Number(value), guessed: guessed === 1 }
+      default: throw new Error(`verify.lua answered ${String(kind)}`)
+    }
+  },
+}
