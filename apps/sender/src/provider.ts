@@ -57,6 +57,8 @@ export interface Provider {
    * message id → request mapping for them. Without it, no mapping is written.
    */
   readonly receipts?: boolean
+  /** resolves once the provider can send (its SDK loaded); main.ts awaits it before reading jobs */
+  ready?(): Promise<void>
   send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome>
   /** one outcome per number, in the order of `message.mobiles` */
   sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]>

@@ -11,7 +11,10 @@ import { providerConfig, signal } from './helpers/provider-fakes.js'
 const start = async (t: Tap.Test, env: Record<string, string> = {}) => {
   const fake = await startFakeAliyun()
   t.teardown(() => fake.stop())
-  return { fake, provider: createAliyunProvider(providerConfig({ SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ENDPOINT: fake.endpoint, ...env })) }
+  const provider = createAliyunProvider(providerConfig({ SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ENDPOINT: fake.endpoint, ...env }))
+  // the SDK loads lazily; a loaded machine takes seconds, which the calls' 5 s signal should not measure
+  await provider.ready!()
+  return { fake, provider }
 }
 const code = (mobile: string, purpose: 'register' | 'login' | 'reset_password' = 'login') =>
   ({ requestId: `0-req-${mobile.slice(-6)}`, mobile: mobile as E164, purpose, code: '482913', minutesValid: 5 })
@@ -76,7 +79,7 @@ t.test('a wrong AccessKey: alone it fails for good at once; in a failover list i
 
 t.test('every mapped class, through the SDK and the fake', async (t) => {
   const { fake, provider } = await start(t)
-  const cases: Array<[AliyunBehaviour, string]> = [
+  const cases: Array<[Exclude<AliyunBehaviour, { stall: true }>, string]> = [
     [{ code: 'isv.MOBILE_NUMBER_ILLEGAL', message: '非法手机号' }, 'permanent'],
     [{ code: 'isv.AMOUNT_NOT_ENOUGH', message: '账户余额不足' }, 'transient'],
     [{ code: 'isv.ACCOUNT_ABNORMAL', message: '账户异常' }, 'transient'],
@@ -194,8 +197,6 @@ t.test('settings refused at startup with one line naming them', async (t) => {
   t.match(badEndpoint!.message, /^invalid configuration: ALIYUN_SMS_ENDPOINT expected string to match/)
   t.throws(() => loadConfig(configSchema, { SMS_PROVIDER: 'aliyun,sendgrid' }), /SMS_PROVIDER expected string to match/)
   t.same(loadConfig(configSchema, { SMS_PROVIDER: 'tencent,aliyun,ronglian' }).SMS_PROVIDER, ['tencent', 'aliyun', 'ronglian'])
-})
-  t.notMatch(hidden!.message, /top-secret-value|LTAIvisible/)
 })
 
 t.test('endpoint forms', async (t) => {

@@ -1,12 +1,15 @@
-import dysmsapi from '@alicloud/dysmsapi20170525'
-import type { RuntimeOptions } from '@darabonba/typescript'
 import { aliyunNumber, beijingTime, type E164 } from '@sms-verify/shared'
 import type { Receipt } from '../provider.js'
 import { raceAbort } from './abort.js'
+import type * as Sdk from './aliyun-sdk.js'
 import { beijingTimestamp } from './carrier-window.js'
 
-const { QuerySendDetailsRequest } = dysmsapi
-type Client = InstanceType<typeof dysmsapi.default>
+/** What a pull needs of the lazily loaded SDK. */
+export interface QueryClient {
+  readonly client: Sdk.AliyunSmsClient
+  readonly runtime: ReturnType<typeof Sdk.createAliyunClient>['runtime']
+  readonly QuerySendDetailsRequest: typeof Sdk.QuerySendDetailsRequest
+}
 
 export interface PendingMessage {
   readonly requestId: string
@@ -67,7 +70,7 @@ const DELIVERED = 3
  * final ones become receipts keyed by OutId (the request id) and are forgotten.
  * A query that fails leaves its message for the next pull.
  */
-export async function querySendDetails(client: Client, runtime: RuntimeOptions, pending: AliyunPending, signal: AbortSignal): Promise<Receipt[]> {
+export async function querySendDetails(sdk: QueryClient, pending: AliyunPending, signal: AbortSignal): Promise<Receipt[]> {
   const now = Date.now()
   const due = pending.due(now, ALIYUN_PULL_BATCH)
   const receipts: Receipt[] = []
@@ -75,7 +78,7 @@ export async function querySendDetails(client: Client, runtime: RuntimeOptions, 
   const worker = async () => {
     while (next < due.length && !signal.aborted) {
       const m = due[next++]!
-      const receipt = await queryOne(client, runtime, m, signal, now).catch(() => undefined)
+      const receipt = await queryOne(sdk, m, signal, now).catch(() => undefined)
       if (receipt) { receipts.push(receipt); pending.settle(m.requestId) }
     }
   }
@@ -83,7 +86,7 @@ export async function querySendDetails(client: Client, runtime: RuntimeOptions, 
   return receipts
 }
 
-async function queryOne(client: Client, runtime: RuntimeOptions, m: PendingMessage, signal: AbortSignal, now: number): Promise<Receipt | undefined> {
+async function queryOne({ client, runtime, QuerySendDetailsRequest }: QueryClient, m: PendingMessage, signal: AbortSignal, now: number): Promise<Receipt | undefined> {
   const request = new QuerySendDetailsRequest({
     phoneNumber: aliyunNumber(m.mobile),
     sendDate: beijingTimestamp(m.sentAt).slice(0, 8),

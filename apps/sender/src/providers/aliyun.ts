@@ -1,15 +1,10 @@
-import dysmsapi from '@alicloud/dysmsapi20170525'
-import { $OpenApiUtil } from '@alicloud/openapi-core'
-import { RuntimeOptions } from '@darabonba/typescript'
 import { aliyunNumber, ConfigError, maskMobilesIn, type Config, type E164 } from '@sms-verify/shared'
 import type { BulkMessage, CodeMessage, Provider, Receipt, SendOutcome } from '../provider.js'
 import { raceAbort } from './abort.js'
 import { classifyAliyun } from './aliyun-errors.js'
 import { AliyunPending, querySendDetails } from './aliyun-receipts.js'
+import type * as Sdk from './aliyun-sdk.js'
 import { noTemplateFor, requireProviderConfig } from './require-config.js'
-
-const { default: DysmsClient, SendSmsRequest } = dysmsapi
-export type AliyunSmsClient = InstanceType<typeof DysmsClient>
 
 /** Numbers per SendSms call (comma-joined PhoneNumbers), as Aliyun documents. */
 export const ALIYUN_MAX_NUMBERS = 1000
@@ -39,30 +34,26 @@ export function createAliyunProvider(config: Config): Provider {
   const { protocol, endpoint } = parseAliyunEndpoint(config.ALIYUN_SMS_ENDPOINT)
   // A wrong AccessKey fails over to the next provider; with Aliyun alone it can never succeed.
   const alone = config.SMS_PROVIDER.length === 1
-  const client: AliyunSmsClient = new DysmsClient(new $OpenApiUtil.Config({
-    accessKeyId: c.ALIYUN_ACCESS_KEY_ID,
-    accessKeySecret: c.ALIYUN_ACCESS_KEY_SECRET,
-    endpoint,
-    protocol,
-    // ms; the SDK's defaults are 5 s and 10 s. The sender's signal is the real deadline.
-    connectTimeout: config.PROVIDER_TIMEOUT_MS,
-    readTimeout: config.PROVIDER_TIMEOUT_MS,
+  // Loaded only once Aliyun is configured and its settings pass; main.ts awaits ready() before reading jobs.
+  const sdk: Promise<typeof Sdk & ReturnType<typeof Sdk.createAliyunClient>> = import('./aliyun-sdk.js').then((m) => ({
+    ...m,
+    ...m.createAliyunClient({ accessKeyId: c.ALIYUN_ACCESS_KEY_ID, accessKeySecret: c.ALIYUN_ACCESS_KEY_SECRET, endpoint, protocol, timeoutMs: config.PROVIDER_TIMEOUT_MS }),
   }))
-  // Without Config.retryOptions the SDK makes one attempt: the queue retries.
-  const runtime = new RuntimeOptions({})
+  sdk.catch(() => undefined)  // a failed load is reported by ready() and by each call, not as an unhandled rejection
   // Receipts to pull are only remembered when something will pull them.
   const pending = config.SENDER_RECEIPT_POLL_SECONDS === undefined ? undefined : new AliyunPending(config.SENDER_RECEIPT_POLL_SECONDS * 1000)
 
   /** One SendSms call for up to ALIYUN_MAX_NUMBERS numbers; one outcome for all of them. */
   async function sendSms(mobiles: readonly E164[], templateCode: string, param: string | undefined, outId: string, signal: AbortSignal): Promise<SendOutcome & { bizId?: string }> {
-    const request = new SendSmsRequest({
-      phoneNumbers: mobiles.map(aliyunNumber).join(','),
-      signName: c.ALIYUN_SMS_SIGN_NAME,
-      templateCode,
-      outId,
-      ...(param === undefined ? {} : { templateParam: param }),
-    })
     try {
+      const { client, runtime, SendSmsRequest } = await raceAbort(sdk, signal)
+      const request = new SendSmsRequest({
+        phoneNumbers: mobiles.map(aliyunNumber).join(','),
+        signName: c.ALIYUN_SMS_SIGN_NAME,
+        templateCode,
+        outId,
+        ...(param === undefined ? {} : { templateParam: param }),
+      })
       const res = await raceAbort(client.sendSmsWithOptions(request, runtime), signal)
       const body = res.body
       // OK means Aliyun took the message: accepted even without a BizId, as retrying could send it twice.
@@ -76,6 +67,7 @@ export function createAliyunProvider(config: Config): Provider {
   return {
     name: 'aliyun',
     receipts: true,
+    async ready() { await sdk },
     async send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome> {
       const templateCode = c.templates[message.purpose]
       if (!templateCode) return noTemplateFor('Aliyun', message.purpose, 'ALIYUN_SMS_TEMPLATES')
@@ -102,7 +94,8 @@ export function createAliyunProvider(config: Config): Provider {
     },
     ...(pending ? {
       async pullReceipts(signal: AbortSignal): Promise<Receipt[]> {
-        return querySendDetails(client, runtime, pending, signal)
+        const { client, runtime, QuerySendDetailsRequest } = await raceAbort(sdk, signal)
+        return querySendDetails({ client, runtime, QuerySendDetailsRequest }, pending, signal)
       },
     } : {}),
   }
