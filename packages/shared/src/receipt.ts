@@ -2,6 +2,7 @@ import { clusterMode, partitionCount, type Config } from './config.js'
 import { keys, partition } from './keys.js'
 import type { E164 } from './mobile.js'
 import { partitionIndexOf } from './partition.js'
+import { partitionOfRequestId } from './request-id.js'
 import type { RedisClient } from './redis.js'
 
 /** A delivery receipt, from a carrier's callback or a pull. */
@@ -48,9 +49,18 @@ export function aliyunNumber(mobile: E164): string {
   return mobile.startsWith('+86') ? mobile.slice(3) : mobile.slice(1)
 }
 
-/** The reverse of aliyunNumber, for receipts: 11 digits `1…` are mainland, anything else carries its country code. */
-export function e164FromAliyun(phone: string): E164 | undefined {
+/**
+ * The number of an Aliyun report, read back in E.164. Aliyun's forms are
+ * ambiguous: `13105551234` is a mainland mobile and also +1 310 555 1234 in
+ * Aliyun's international form. The report's out_id is our request id, which
+ * starts with its number's partition, so the reading in that partition wins
+ * (with one partition, the mainland one); undefined for a phone that is no
+ * number or an out_id whose partition neither reading has.
+ */
+export function e164FromAliyun(phone: string, outId: string, partitions: number): E164 | undefined {
   const digits = phone.trim().replace(/^(\+|00)/, '')
   if (!/^\d{6,15}$/.test(digits)) return undefined
-  return (/^1[3-9]\d{9}$/.test(digits) ? `+86${digits}` : `+${digits}`) as E164
+  const readings = (/^1[3-9]\d{9}$/.test(digits) ? [`+86${digits}`, `+${digits}`] : [`+${digits}`]) as E164[]
+  const p = partitionOfRequestId(outId)
+  return readings.find((m) => partitionIndexOf(m, partitions) === p)
 }

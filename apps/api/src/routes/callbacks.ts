@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Histogram } from 'prom-client'
-import { applyReceipt, beijingTime, e164FromAliyun, safeEqual, type Config, type DeliveryReceipt, type E164, type RedisClient } from '@sms-verify/shared'
+import { applyReceipt, beijingTime, e164FromAliyun, partitionCount, safeEqual, type Config, type DeliveryReceipt, type E164, type RedisClient } from '@sms-verify/shared'
 import { errors } from '../errors.js'
 
 /** Tencent Cloud SMS's status callback: a JSON array, possibly several receipts per POST. */
@@ -37,7 +37,7 @@ interface ReceiptRoute<S extends TSchema> {
   readonly provider: string
   readonly item: S
   /** the receipt, or undefined for an item that names no number we could have sent to */
-  readonly toReceipt: (item: Static<S>, now: number) => DeliveryReceipt | undefined
+  readonly toReceipt: (item: Static<S>, now: number, partitions: number) => DeliveryReceipt | undefined
   readonly answer: Record<string, string | number>
 }
 
@@ -60,9 +60,10 @@ const tencent: ReceiptRoute<typeof TencentReceipt> = {
 const aliyun: ReceiptRoute<typeof AliyunReport> = {
   provider: 'aliyun',
   item: AliyunReport,
-  toReceipt(r, now) {
-    const mobile = e164FromAliyun(r.phone_number)
-    if (!mobile || !r.out_id) return undefined
+  toReceipt(r, now, partitions) {
+    if (!r.out_id) return undefined
+    const mobile = e164FromAliyun(r.phone_number, r.out_id, partitions)
+    if (!mobile) return undefined
     return {
       provider: 'aliyun', messageId: r.out_id, mobile, delivered: r.success,
       reason: r.success ? '' : [r.err_code, r.err_msg].filter(Boolean).join(' '),
@@ -82,6 +83,7 @@ const aliyun: ReceiptRoute<typeof AliyunReport> = {
  * acknowledged: the carrier would otherwise retry them forever.
  */
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const partitions = partitionCount(config)
   const registers = [app.metrics.registry]
   const received = new Counter({ name: 'sms_receipts_total', help: 'delivery receipts by provider and result (applied, final, unknown) and end state', labelNames: ['provider', 'result', 'state'], registers })
   const latency = new Histogram({
@@ -115,7 +117,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
     }, async (request) => {
       const now = Date.now()
       await Promise.all((request.body as Array<Static<S>>).map(async (item) => {
-        const receipt = spec.toReceipt(item, now)
+        const receipt = spec.toReceipt(item, now, partitions)
         if (receipt) return apply(app.redis, receipt, request.log)
         received.inc({ provider: spec.provider, result: 'unknown', state: 'unreadable' })
         request.log.info({ provider: spec.provider }, 'receipt without a number or message id ignored')
