@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
+  await Promise.all(providers.map((p) => p.ready?.()))
   for (const { provider, purposes } of purposesWithoutTemplate(config)) {
     logger.warn({ provider, purposes }, 'no template for these purposes: their codes will fail for good (dead letters)')
   }

@@ -1,4 +1,4 @@
-import type { E164, Purpose } from '@sms-verify/shared'
+import type { DeliveryReceipt, E164, Purpose } from '@sms-verify/shared'
 
 /**
  * What a provider adapter reports for one message. The adapter translates
@@ -35,16 +35,8 @@ export interface BulkMessage {
   readonly params: readonly string[]
 }
 
-/** A delivery receipt, from a callback or a pull. */
-export interface Receipt {
-  readonly provider: string
-  readonly messageId: string
-  readonly mobile: E164
-  readonly delivered: boolean
-  readonly reason?: string
-  /** when the phone received it, or when the carrier gave up (epoch ms) */
-  readonly at: number
-}
+/** A delivery receipt, from a callback or a pull (one type with the API's callback routes). */
+export type Receipt = DeliveryReceipt
 
 /**
  * A channel to phones. Calls fail fast (the signal aborts at
@@ -57,6 +49,8 @@ export interface Provider {
    * message id → request mapping for them. Without it, no mapping is written.
    */
   readonly receipts?: boolean
+  /** resolves once the provider can send (its SDK loaded); main.ts awaits it before reading jobs */
+  ready?(): Promise<void>
   send(message: CodeMessage, signal: AbortSignal): Promise<SendOutcome>
   /** one outcome per number, in the order of `message.mobiles` */
   sendBulk(message: BulkMessage, signal: AbortSignal): Promise<SendOutcome[]>

@@ -1,9 +1,10 @@
 import t from 'tap'
-import { startFakeRonglian, startFakeTencent, type FakeRonglian, type FakeTencent } from '@sms-verify/testing'
+import { startFakeAliyun, startFakeRonglian, startFakeTencent, type FakeAliyun, type FakeRonglian, type FakeTencent } from '@sms-verify/testing'
 import type { E164 } from '@sms-verify/shared'
 import type { CodeMessage, Provider } from '../src/provider.js'
 import { createTencentProvider } from '../src/providers/tencent.js'
 import { createRonglianProvider } from '../src/providers/ronglian.js'
+import { createAliyunProvider } from '../src/providers/aliyun.js'
 import { providerConfig, signal } from './helpers/provider-fakes.js'
 
 const msg = (mobile: string): CodeMessage => ({ requestId: 'r1', mobile: mobile as E164, purpose: 'login', code: '482913', minutesValid: 5 })
@@ -39,6 +40,21 @@ const rigs: Record<string, (t: Tap.Test) => Promise<Rig>> = {
         transient: { httpStatus: 502 },
         permanent: { statusCode: '160042' },
         carrier_limit: { statusCode: '160038' },
+        stall: { stall: true as const },
+      }[kind]),
+      calls: () => fake.requests.length,
+    }
+  },
+  async aliyun(t) {
+    await import('../src/providers/aliyun-sdk.js')  // loaded lazily by the provider; warm it outside the timed calls
+    const fake: FakeAliyun = await startFakeAliyun()
+    t.teardown(() => fake.stop())
+    return {
+      provider: (ms = 2000) => createAliyunProvider(providerConfig({ ALIYUN_SMS_ENDPOINT: fake.endpoint, PROVIDER_TIMEOUT_MS: String(ms) })),
+      program: (m, kind) => fake.behaviour.set(m, {
+        transient: { httpStatus: 503, code: 'ServiceUnavailable', message: 'The request has failed due to a temporary failure of the server.' },
+        permanent: { code: 'isv.MOBILE_NUMBER_ILLEGAL', message: '非法手机号' },
+        carrier_limit: { code: 'isv.BUSINESS_LIMIT_CONTROL', message: '触发小时级流控Permits:5' },
         stall: { stall: true as const },
       }[kind]),
       calls: () => fake.requests.length,

@@ -26,11 +26,12 @@ const TestNumbers = Type.Transform(Type.String({ default: '', pattern: '^(\\+\\d
   .Decode((s) => new Map(s.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])))
   .Encode((m) => [...m].map(([k, v]) => `${k}=${v}`).join(','))
 
-const Providers = Type.Transform(Type.String({ default: 'console', pattern: '^(console|tencent|ronglian)(,(console|tencent|ronglian))*$', description: 'provider failover order' }))
+const PROVIDER_NAMES = '(console|tencent|ronglian|aliyun)'
+const Providers = Type.Transform(Type.String({ default: 'console', pattern: `^${PROVIDER_NAMES}(,${PROVIDER_NAMES})*$`, description: 'provider failover order' }))
   .Decode((s) => [...new Set(s.split(','))] as ProviderName[])
   .Encode((a) => a.join(','))
 
-export type ProviderName = 'console' | 'tencent' | 'ronglian'
+export type ProviderName = 'console' | 'tencent' | 'ronglian' | 'aliyun'
 
 /** Every environment variable of CONTRACT.md, for both processes. */
 export const configSchema = Type.Object({
@@ -78,7 +79,7 @@ export const configSchema = Type.Object({
   STATUS_TTL_SECONDS: Int({ default: 86400, minimum: 1, description: 'how long a status record outlives its code' }),
   TEST_NUMBERS: TestNumbers,
   CALLBACK_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'secret path segment of receipt routes' })),
-  SENDER_RECEIPT_POLL_SECONDS: Type.Optional(Int({ minimum: 1, description: 'pull Tencent receipts at this interval' })),
+  SENDER_RECEIPT_POLL_SECONDS: Type.Optional(Int({ minimum: 1, description: 'pull Tencent and Aliyun receipts at this interval' })),
   TENCENT_SECRET_ID: OptionalString('Tencent Cloud SecretId'),
   TENCENT_SECRET_KEY: OptionalString('Tencent Cloud SecretKey'),
   TENCENT_SMS_SDK_APP_ID: OptionalString('Tencent SmsSdkAppId'),
@@ -104,6 +105,11 @@ export const configSchema = Type.Object({
   CAPTCHA_SITE_KEY: OptionalString('the widget site key the sign-up page renders'),
   TENCENT_CAPTCHA_APP_ID: Type.Optional(Int({ minimum: 1, description: 'Tencent Cloud Captcha CaptchaAppId' })),
   TENCENT_CAPTCHA_APP_SECRET_KEY: OptionalString('Tencent Cloud Captcha AppSecretKey'),
+  ALIYUN_ACCESS_KEY_ID: OptionalString('Alibaba Cloud AccessKey ID'),
+  ALIYUN_ACCESS_KEY_SECRET: OptionalString('Alibaba Cloud AccessKey secret'),
+  ALIYUN_SMS_SIGN_NAME: OptionalString('Aliyun SMS SignName'),
+  ALIYUN_SMS_ENDPOINT: Type.String({ default: 'dysmsapi.aliyuncs.com', pattern: '^(https?://)?[A-Za-z0-9.-]+(:\\d+)?/?$', description: 'Aliyun Dysmsapi endpoint; a full http://host:port is allowed' }),
+  ALIYUN_SMS_TEMPLATES: PurposeMap('purpose=TemplateCode for Aliyun, e.g. register=SMS_123456'),
 })
 
 export type Config = StaticDecode<typeof configSchema>

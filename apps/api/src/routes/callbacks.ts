@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Histogram } from 'prom-client'
-import { clusterMode, keys, partition, partitionCount, partitionIndexOf, safeEqual, type Config } from '@sms-verify/shared'
+import { applyReceipt, beijingTime, e164FromAliyun, partitionCount, safeEqual, type Config, type DeliveryReceipt, type E164, type RedisClient } from '@sms-verify/shared'
 import { errors } from '../errors.js'
 
 /** Tencent Cloud SMS's status callback: a JSON array, possibly several receipts per POST. */
@@ -15,34 +16,74 @@ const TencentReceipt = Type.Object({
   sid: Type.String({ description: 'the SerialNo SendSms returned' }),
 })
 
-const schema = {
-  hide: true,
-  params: Type.Object({ token: Type.String() }),
-  body: Type.Array(TencentReceipt, { maxItems: 10000 }),
-  response: { 200: Type.Object({ result: Type.Integer(), errmsg: Type.String() }) },
-}
+/** Aliyun's SmsReport batch push: a JSON array; fields it may add later are ignored. */
+const AliyunReport = Type.Object({
+  phone_number: Type.String({ examples: ['13812345678'] }),
+  success: Type.Boolean(),
+  biz_id: Type.Optional(Type.String({ examples: ['932702304080415357^0'] })),
+  out_id: Type.Optional(Type.String({ description: 'the OutId of SendSms: our request id' })),
+  send_time: Type.Optional(Type.String({ examples: ['2017-01-01 11:12:13'] })),
+  report_time: Type.Optional(Type.String({ examples: ['2017-02-02 22:23:24'] })),
+  err_code: Type.Optional(Type.String({ examples: ['DELIVERED', 'MK:0001'] })),
+  err_msg: Type.Optional(Type.String({ examples: ['用户接收成功'] })),
+  sms_size: Type.Optional(Type.String({ examples: ['1'] })),
+})
 
-/** `2015-10-17 08:03:04` is Beijing time. */
-function receiveTime(s: string | undefined, now: number): number {
-  const t = s ? Date.parse(`${s.replace(' ', 'T')}+08:00`) : NaN
-  return Number.isFinite(t) ? t : now
-}
-
-/** Tencent pushes receipts in batches; the token is checked before a byte of the body is read. */
+/** Carriers push receipts in batches; the token is checked before a byte of the body is read. */
 const CALLBACK_BODY_LIMIT = 1024 * 1024
+const MAX_RECEIPTS = 10000
+
+interface ReceiptRoute<S extends TSchema> {
+  readonly provider: string
+  readonly item: S
+  /** the receipt, or undefined for an item that names no number we could have sent to */
+  readonly toReceipt: (item: Static<S>, now: number, partitions: number) => DeliveryReceipt | undefined
+  readonly answer: Record<string, string | number>
+}
+
+const tencent: ReceiptRoute<typeof TencentReceipt> = {
+  provider: 'tencent',
+  item: TencentReceipt,
+  toReceipt(r, now) {
+    const delivered = r.report_status === 'SUCCESS'
+    return {
+      provider: 'tencent', messageId: r.sid, delivered,
+      mobile: `+${r.nationcode || '86'}${r.mobile.replace(/^\+/, '')}` as E164,
+      reason: delivered ? '' : [r.errmsg, r.description].filter(Boolean).join(' '),
+      at: beijingTime(r.user_receive_time, now),
+    }
+  },
+  answer: { result: 0, errmsg: 'OK' },
+}
+
+/** Matched by out_id, the request id the sender put in OutId (and mapped when Aliyun accepted). */
+const aliyun: ReceiptRoute<typeof AliyunReport> = {
+  provider: 'aliyun',
+  item: AliyunReport,
+  toReceipt(r, now, partitions) {
+    if (!r.out_id) return undefined
+    const mobile = e164FromAliyun(r.phone_number, r.out_id, partitions)
+    if (!mobile) return undefined
+    return {
+      provider: 'aliyun', messageId: r.out_id, mobile, delivered: r.success,
+      reason: r.success ? '' : [r.err_code, r.err_msg].filter(Boolean).join(' '),
+      at: beijingTime(r.report_time, now),
+    }
+  },
+  answer: { code: 0, msg: '成功' },
+}
 
 /**
- * POST /v1/callbacks/tencent/:token: delivery receipts. The token is checked in
- * onRequest, before the body is read or parsed, so a wrong token is 404 whatever
- * it sends (bad JSON, a huge or non-JSON body) and learns nothing about the
- * route. The route is exempt from the per-IP rate limit: the carrier posts from
- * few addresses at volume, and the secret token is its guard. Receipts for
- * unknown or already-final messages are counted and acknowledged: the carrier
- * would otherwise retry them forever.
+ * POST /v1/callbacks/<provider>/:token: delivery receipts. The token is checked
+ * in onRequest, before the body is read or parsed, so a wrong token is 404
+ * whatever it sends (bad JSON, a huge or non-JSON body) and learns nothing
+ * about the route. The routes are exempt from the per-IP rate limit: carriers
+ * post from few addresses at volume, and the secret token is their guard.
+ * Receipts for unknown or already-final messages are counted and
+ * acknowledged: the carrier would otherwise retry them forever.
  */
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const count = partitionCount(config)
-  const cluster = clusterMode(config)
+  const partitions = partitionCount(config)
   const registers = [app.metrics.registry]
   const received = new Counter({ name: 'sms_receipts_total', help: 'delivery receipts by provider and result (applied, final, unknown) and end state', labelNames: ['provider', 'result', 'state'], registers })
   const latency = new Histogram({
@@ -50,29 +91,41 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
     buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 900], registers,
   })
 
-  app.post('/v1/callbacks/tencent/:token', {
-    schema,
-    bodyLimit: CALLBACK_BODY_LIMIT,
-    config: { rateLimit: false },
-    onRequest: async (request) => {
-      const expected = config.CALLBACK_TOKEN
-      const token = (request.params as { token: string }).token
-      if (expected === undefined || !safeEqual(token, expected)) throw errors.notFound()
-    },
-  }, async (request) => {
-    const now = Date.now()
-    await Promise.all(request.body.map(async (r) => {
-      const mobile = `+${r.nationcode || '86'}${r.mobile.replace(/^\+/, '')}`
-      const k = keys(partition(partitionIndexOf(mobile, count), count, cluster))
-      const delivered = r.report_status === 'SUCCESS'
-      const reason = delivered ? '' : [r.errmsg, r.description].filter(Boolean).join(' ')
-      const at = receiveTime(r.user_receive_time, now)
-      const [code, queuedAt] = await app.redis.smsReceipt(k.serial('tencent', r.sid), at, delivered ? '1' : '0', reason, k.requestPrefix)
-      const result = code === 1 ? 'applied' : code === -1 ? 'final' : 'unknown'
-      received.inc({ provider: 'tencent', result, state: delivered ? 'delivered' : 'undelivered' })
-      if (result === 'applied' && delivered && queuedAt) latency.observe({ provider: 'tencent' }, Math.max(0, at - Number(queuedAt)) / 1000)
-      if (result !== 'applied') request.log.info({ result }, 'receipt ignored')
-    }))
-    return { result: 0, errmsg: 'OK' }
-  })
+  async function apply(redis: RedisClient, r: DeliveryReceipt, log: FastifyBaseLogger): Promise<void> {
+    const { result, queuedAt } = await applyReceipt(redis, config, r)
+    received.inc({ provider: r.provider, result, state: r.delivered ? 'delivered' : 'undelivered' })
+    if (result === 'applied' && r.delivered && queuedAt) latency.observe({ provider: r.provider }, Math.max(0, r.at - queuedAt) / 1000)
+    if (result !== 'applied') log.info({ provider: r.provider, result }, 'receipt ignored')
+  }
+
+  function route<S extends TSchema>(spec: ReceiptRoute<S>): void {
+    const answer = Type.Object(Object.fromEntries(Object.entries(spec.answer).map(([k, v]) => [k, typeof v === 'number' ? Type.Integer() : Type.String()])))
+    app.post(`/v1/callbacks/${spec.provider}/:token`, {
+      schema: {
+        hide: true,
+        params: Type.Object({ token: Type.String() }),
+        body: Type.Array(spec.item, { maxItems: MAX_RECEIPTS }),
+        response: { 200: answer },
+      },
+      bodyLimit: CALLBACK_BODY_LIMIT,
+      config: { rateLimit: false },
+      onRequest: async (request) => {
+        const expected = config.CALLBACK_TOKEN
+        const token = (request.params as { token: string }).token
+        if (expected === undefined || !safeEqual(token, expected)) throw errors.notFound()
+      },
+    }, async (request) => {
+      const now = Date.now()
+      await Promise.all((request.body as Array<Static<S>>).map(async (item) => {
+        const receipt = spec.toReceipt(item, now, partitions)
+        if (receipt) return apply(app.redis, receipt, request.log)
+        received.inc({ provider: spec.provider, result: 'unknown', state: 'unreadable' })
+        request.log.info({ provider: spec.provider }, 'receipt without a number or message id ignored')
+      }))
+      return spec.answer
+    })
+  }
+
+  route(tencent)
+  route(aliyun)
 }

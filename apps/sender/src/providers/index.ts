@@ -2,6 +2,7 @@ import type { Config } from '@sms-verify/shared'
 import type { Logger } from 'pino'
 import type { FailoverOptions } from '../failover.js'
 import type { Provider } from '../provider.js'
+import { createAliyunProvider } from './aliyun.js'
 import { createConsoleProvider } from './console.js'
 import { createRonglianProvider } from './ronglian.js'
 import { createTencentProvider } from './tencent.js'
@@ -16,6 +17,7 @@ export function createProviders(config: Config, logger: Logger): Provider[] {
       case 'console': return createConsoleProvider(logger)
       case 'tencent': return createTencentProvider(config)
       case 'ronglian': return createRonglianProvider(config)
+      case 'aliyun': return createAliyunProvider(config)
     }
   })
 }

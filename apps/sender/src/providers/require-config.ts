@@ -9,7 +9,7 @@ type Templates = Partial<Record<Purpose, string>>
  * for a purpose without one fails for good with a reason that names the variable.
  */
 export function requireProviderConfig<K extends keyof Config>(
-  provider: string, config: Config, names: readonly K[], templatesVar: 'TENCENT_SMS_TEMPLATES' | 'RONGLIAN_TEMPLATES',
+  provider: string, config: Config, names: readonly K[], templatesVar: 'TENCENT_SMS_TEMPLATES' | 'RONGLIAN_TEMPLATES' | 'ALIYUN_SMS_TEMPLATES',
 ): { [P in K]-?: NonNullable<Config[P]> } & { templates: Templates } {
   const missing: string[] = names.filter((n) => config[n] === undefined || config[n] === '').map(String)
   const templates = config[templatesVar] as Templates
@@ -22,7 +22,7 @@ export function requireProviderConfig<K extends keyof Config>(
 
 /** The purposes SMS_PROVIDER's providers have no template for (main.ts warns about them at startup). */
 export function purposesWithoutTemplate(config: Config): Array<{ provider: string, purposes: Purpose[] }> {
-  const vars = { tencent: 'TENCENT_SMS_TEMPLATES', ronglian: 'RONGLIAN_TEMPLATES' } as const
+  const vars = { tencent: 'TENCENT_SMS_TEMPLATES', ronglian: 'RONGLIAN_TEMPLATES', aliyun: 'ALIYUN_SMS_TEMPLATES' } as const
   return config.SMS_PROVIDER.flatMap((name) => {
     if (name === 'console') return []
     const templates = config[vars[name]] as Templates

@@ -19,7 +19,7 @@ const PAGE = 100
 const MAX_PAGES = 20
 
 /**
- * Pulls delivery receipts (Tencent PullSmsSendStatus) every
+ * Pulls delivery receipts (Tencent PullSmsSendStatus, Aliyun QuerySendDetails) every
  * SENDER_RECEIPT_POLL_SECONDS for setups where the callback cannot reach the
  * API. Tests call tick(); only main.ts calls start().
  */

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { FAKE_RONGLIAN, FAKE_TENCENT, freePort, repoRoot, runNode, type RunningProcess } from '@sms-verify/testing'
+import { FAKE_ALIYUN, FAKE_RONGLIAN, FAKE_TENCENT, freePort, repoRoot, runNode, type RunningProcess } from '@sms-verify/testing'
 
 /** The provider variables of a sender that talks to the fakes (the same templates as helpers/provider-fakes.ts). */
-export function fakeProviderEnv(o: { tencent?: string, ronglian?: string }): Record<string, string> {
+export function fakeProviderEnv(o: { tencent?: string, ronglian?: string, aliyun?: string }): Record<string, string> {
   return {
     ...(o.tencent === undefined ? {} : {
       TENCENT_SECRET_ID: FAKE_TENCENT.secretId,
@@ -18,6 +18,13 @@ export function fakeProviderEnv(o: { tencent?: string, ronglian?: string }): Rec
       RONGLIAN_APP_ID: FAKE_RONGLIAN.appId,
       RONGLIAN_TEMPLATES: 'register=1,login=2,reset_password=3',
       RONGLIAN_BASE_URL: o.ronglian,
+    }),
+    ...(o.aliyun === undefined ? {} : {
+      ALIYUN_ACCESS_KEY_ID: FAKE_ALIYUN.accessKeyId,
+      ALIYUN_ACCESS_KEY_SECRET: FAKE_ALIYUN.accessKeySecret,
+      ALIYUN_SMS_SIGN_NAME: FAKE_ALIYUN.signName,
+      ALIYUN_SMS_TEMPLATES: 'register=SMS_100001,login=SMS_100002,reset_password=SMS_100003',
+      ALIYUN_SMS_ENDPOINT: o.aliyun,
     }),
   }
 }
