@@ -524,9 +524,14 @@ export class Sender {
           this.#leasing--
           this.#ready.push({ e, job, token, base, readyAt })
           break
-        case 'exhausted':
-          this.#startSide(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token))
+        case 'exhausted': {
+          // A bulk job's numbers still due end here too: each reads failed, none is lost.
+          const due = job.kind === 'bulk' ? job.mobiles : []
+          const results = due.length > 0 ? JSON.stringify(Object.fromEntries(due.map((m) => [m, { status: 'failed', reason: 'attempts_exhausted', error: 'no attempts left' }]))) : ''
+          const mobiles = job.kind === 'bulk' ? [...job.failedBefore ?? [], ...due] : undefined
+          this.#startSide(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token, 0, results, mobiles))
           break
+        }
         case 'expired':
           this.#o.metrics?.expired.inc()
           this.#log.info({ requestId: job.requestId }, 'job expired before it could be sent; not sent')
