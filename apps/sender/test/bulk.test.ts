@@ -1,5 +1,5 @@
 import { GROUP, createRedis, keys, partition, type Config } from '@sms-verify/shared'
-import { startFakeTencent, startRedis, waitFor, type FakeTencent, type RunningProcess } from '@sms-verify/testing'
+import { runNode, startFakeTencent, startRedis, waitFor, type FakeTencent, type RunningProcess } from '@sms-verify/testing'
 import { pino } from 'pino'
 import t from 'tap'
 import { createTencentProvider } from '../src/providers/tencent.js'
@@ -103,4 +103,20 @@ t.test('a sender process killed mid-call during 1,000 numbers: the survivor send
   await waitFor(async () => (await statusOf(plain, id)).status === 'sent' && (await pending()) === 0, { timeout: 30_000, what: 'the survivor to finish' })
   await checkAllOnce(t, fake, id, mobiles)
   t.ok(survivor.lines.some((l) => l.msg === 'took over stale pending entries'), 'the survivor claimed the dead sender\'s entries')
+})
+
+t.test('a bulk job that failed for good and is replayed by an operator is sent again, and its request reads sent', async (t) => {
+  const { fake, sender } = await withTencentSender(t)
+  const mobiles = numbers(250, 30_000)
+  for (const m of mobiles.slice(200)) fake.behaviour.set(m, { code: 'InvalidParameterValue.IncorrectPhoneNumber' })
+  const id = await enqueueBulk(plain, mobiles)
+  await sender.tick()
+  const before = await statusOf(plain, id)
+  t.match(before, { status: 'sent', sent: '200', failed: '50' }, 'one job sent, the other failed for good')
+  t.equal(await plain.xlen(p0.deadStream), 1, 'the failed job is a dead letter')
+  fake.behaviour.clear()
+  const cli = runNode('apps/cli/dist/main.js', { REDIS_URL: server.url }, ['dead', 'replay', id])
+  t.equal(await cli.exited, 0, `replayed: ${cli.output()}`)
+  await waitFor(async () => { await sender.tick(); return (await statusOf(plain, id)).sent === '250' }, { timeout: 10_000, what: 'the replayed job sent' })
+  await checkAllOnce(t, fake, id, mobiles)
 })

@@ -44,7 +44,12 @@ for i = 1, n do
   local id, token, entryAttempts, expiresAt = ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
   local code, base = 0, entryAttempts
   local held = redis.call('GET', lease)
-  local ended, recAttempts, carrier = jobView(request, job)
+  local ended, recAttempts, carrier, how = jobView(request, job)
+  if how == 'failed' and carrier and older(carrier, id) then
+    -- a newer entry of a part that failed for good can only be an operator's replay
+    reopenPart(request, job)
+    ended, recAttempts = false, 0
+  end
   if held == 'done' or ended then
     code = 2
   elseif carrier and carrier ~= id and (carrier == 'retry' or older(id, carrier)) then

@@ -6,14 +6,22 @@
 
 local function isPart(request, job) return job ~= request end
 
--- ended (boolean), attempts (number or nil), carrier entry id (string or false)
+-- ended (boolean), attempts (number or nil), carrier entry id (string or false), how a part ended
 local function jobView(request, job)
   if not isPart(request, job) then
     local r = redis.call('HMGET', request, 'status', 'attempts', 'entryId')
-    return (r[1] and (RANK[r[1]] or 0) >= 2) or false, tonumber(r[2]), r[3]
+    return (r[1] and (RANK[r[1]] or 0) >= 2) or false, tonumber(r[2]), r[3], false
   end
   local r = redis.call('HMGET', job, 'end', 'attempts', 'entryId')
-  return r[1] ~= false, tonumber(r[2]), r[3]
+  return r[1] ~= false, tonumber(r[2]), r[3], r[1]
+end
+
+-- An operator's replay of a failed part's dead letter (`pnpm sms dead replay`) re-queues it as a
+-- new entry: the part opens again with its full attempts, and its request counts it open.
+local function reopenPart(request, job)
+  redis.call('HDEL', job, 'end')
+  redis.call('HSET', job, 'attempts', 0)
+  if redis.call('EXISTS', request) == 1 then redis.call('HINCRBY', request, 'jobsEnded', -1) end
 end
 
 -- the request's attempts: a part's request shows the most any of its parts made
