@@ -1,9 +1,11 @@
-import { defineScripts, type RedisClient } from '@sms-verify/shared'
+import { defineScripts, jobIdOf, type Job, type PartitionKeys, type RedisClient } from '@sms-verify/shared'
 import type { Result } from 'ioredis'
 
 /**
  * The sender's Lua scripts (packages/shared/lua/*.lua; each file's header
- * lists its KEYS, ARGV and reply), registered on the sender's connections.
+ * lists its KEYS, ARGV and reply), registered on the sender's connections,
+ * and beside each one the builder of its arguments and the decoder of its
+ * reply: call sites never count positions.
  * lease, unlease and finish take a batch of jobs of one partition: their one declared
  * key is the partition stream, and the per-job keys (same hash tag, same
  * slot) travel in ARGV. A fixed key count matters in cluster mode: ioredis's
@@ -13,8 +15,8 @@ export const SENDER_SCRIPTS = {
   senderLease: { file: 'lease', numberOfKeys: 1 },
   senderFinish: { file: 'finish', numberOfKeys: 1 },
   senderUnlease: { file: 'unlease', numberOfKeys: 1 },
-  senderRetry: { file: 'retry', numberOfKeys: 4 },
-  senderDeadLetter: { file: 'dead-letter', numberOfKeys: 5 },
+  senderRetry: { file: 'retry', numberOfKeys: 5 },
+  senderDeadLetter: { file: 'dead-letter', numberOfKeys: 6 },
   /** one partition per call (cluster) */
   senderPromote: { file: 'promote', numberOfKeys: 2 },
   /** every partition in one call (standalone only: no slots) */
@@ -30,12 +32,9 @@ declare module 'ioredis' {
     senderLease(stream: string, ...args: Arg[]): Result<number[], Context>
     senderFinish(stream: string, ...args: Arg[]): Result<number, Context>
     senderUnlease(stream: string, ...args: Arg[]): Result<number, Context>
-    senderRetry(stream: string, retries: string, request: string, lease: string, group: string, id: string, now: number, due: number,
-      member: string, token: string, keepLease: '0' | '1', results: string, ...fields: Arg[]): Result<number, Context>
-    senderDeadLetter(stream: string, dead: string, request: string, lease: string, carrierBlock: string, group: string, id: string,
-      now: number, maxlen: number, token: string, blockMs: number, reason: string, error: string, attempts: number, results: string,
-      ...fields: Arg[]): Result<number, Context>
-    senderPromote(retries: string, stream: string, now: number, limit: number, requestPrefix: string): Result<[number, number, number], Context>
+    senderRetry(...keysAndArgs: Arg[]): Result<number, Context>
+    senderDeadLetter(...keysAndArgs: Arg[]): Result<number, Context>
+    senderPromote(retries: string, stream: string, ...args: Arg[]): Result<[number, number, number], Context>
     senderPromoteAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<[number, number, number], Context>
     senderTrim(stream: string, group: string): Result<number, Context>
     senderTrimAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number, Context>
@@ -52,4 +51,128 @@ export function defineSenderScripts(client: RedisClient): RedisClient {
     defined.add(client)
   }
   return client
+}
+
+/**
+ * The keys one job goes by: its lease (per job), its request's status record, and its own
+ * record, which for a code job is the request's and for a part of a bulk request its own.
+ */
+export interface JobKeys { readonly lease: string, readonly request: string, readonly job: string }
+
+export function jobKeys(k: PartitionKeys, job: Job): JobKeys {
+  const id = jobIdOf(job)
+  return { lease: k.lease(id), request: k.request(job.requestId), job: job.kind === 'bulk' ? k.job(id) : k.request(job.requestId) }
+}
+
+// ---- lease.lua ---------------------------------------------------------------
+
+export type LeaseVerdict = 'leased' | 'done' | 'stale' | 'busy' | 'expired' | 'exhausted'
+const VERDICTS: readonly LeaseVerdict[] = ['leased', 'done', 'stale', 'busy', 'expired', 'exhausted']
+
+export interface LeaseBatch { readonly group: string, readonly now: number, readonly leaseMs: number, readonly maxAttempts: number }
+export interface LeaseItem {
+  readonly keys: JobKeys, readonly entryId: string, readonly token: string, readonly attempts: number, readonly expiresAt: number
+}
+/** `base`: provider calls already made or assumed; a leased call may make at most max attempts - base. */
+export interface LeaseAnswer { readonly verdict: LeaseVerdict, readonly base: number }
+
+export const leaseScript = {
+  args: (b: LeaseBatch, items: readonly LeaseItem[]): Arg[] => [b.group, b.now, b.leaseMs, b.maxAttempts,
+    ...items.flatMap((i) => [i.keys.lease, i.keys.request, i.keys.job, i.entryId, i.token, i.attempts, i.expiresAt])],
+  reply: (r: readonly number[]): LeaseAnswer[] => Array.from({ length: r.length / 2 }, (_, i) => {
+    const verdict = VERDICTS[r[2 * i]! - 1]
+    if (!verdict) throw new Error(`lease.lua answered an unknown verdict ${r[2 * i]}`)
+    return { verdict, base: r[2 * i + 1]! }
+  }),
+}
+
+// ---- unlease.lua -------------------------------------------------------------
+
+export interface UnleaseItem { readonly keys: JobKeys, readonly entryId: string, readonly token: string, readonly base: number }
+
+export const unleaseScript = {
+  args: (items: readonly UnleaseItem[]): Arg[] => items.flatMap((i) => [i.keys.lease, i.keys.request, i.keys.job, i.entryId, i.token, i.base]),
+  /** how many leases were given back */
+  reply: (r: number): number => Number(r),
+}
+
+// ---- finish.lua --------------------------------------------------------------
+
+export interface FinishBatch { readonly group: string, readonly now: number, readonly sentCounter: string, readonly sentCounterTtlMs: number }
+export interface FinishItem {
+  readonly keys: JobKeys
+  /** the provider message id → request mapping ('' with serialMs 0: none) */
+  readonly serial: string
+  readonly entryId: string
+  readonly status: 'sent' | ''
+  readonly doneMs: number
+  readonly serialMs: number
+  readonly requestId: string
+  /** per-number results of a bulk job, JSON ('' = none) */
+  readonly results: string
+  readonly attempts: number
+  /** more fields for the request's record (a code job's provider, messageId, fee) */
+  readonly fields: Readonly<Record<string, string | number>>
+}
+
+export const finishScript = {
+  args: (b: FinishBatch, items: readonly FinishItem[]): Arg[] => [b.group, b.now, b.sentCounter, b.sentCounterTtlMs,
+    ...items.flatMap((i) => {
+      const fields = Object.entries(i.fields)
+      return [i.keys.lease, i.keys.request, i.keys.job, i.serial, i.entryId, i.status, i.doneMs, i.serialMs, i.requestId, i.results,
+        i.attempts, fields.length, ...fields.flat()]
+    })],
+  /** entries acked */
+  reply: (r: number): number => Number(r),
+}
+
+// ---- retry.lua ---------------------------------------------------------------
+
+export interface RetryInput {
+  readonly stream: string, readonly retries: string, readonly keys: JobKeys
+  readonly group: string, readonly entryId: string, readonly now: number, readonly due: number
+  /** the job as it will be re-queued, JSON of its fields */
+  readonly member: string
+  readonly token: string
+  /** the call timed out: it may still reach the phone, so the lease is kept to its end */
+  readonly keepLease: boolean
+  readonly results: string
+  readonly attempts: number
+  readonly error: string
+}
+
+export const retryScript = {
+  args: (i: RetryInput): Arg[] => [i.stream, i.retries, i.keys.request, i.keys.lease, i.keys.job,
+    i.group, i.entryId, i.now, i.due, i.member, i.token, i.keepLease ? '1' : '0', i.results, i.attempts, i.error],
+  /** the due time when scheduled; undefined when the job was not this handling's to schedule */
+  reply: (r: number): number | undefined => (Number(r) > 0 ? Number(r) : undefined),
+}
+
+// ---- dead-letter.lua ---------------------------------------------------------
+
+export interface DeadLetterInput {
+  readonly stream: string, readonly dead: string, readonly keys: JobKeys, readonly carrierBlock: string
+  readonly group: string, readonly entryId: string, readonly now: number, readonly maxlen: number, readonly token: string
+  readonly blockMs: number, readonly reason: string, readonly error: string, readonly attempts: number, readonly results: string
+  /** the dead entry's fields, in order */
+  readonly entry: readonly string[]
+}
+
+export const deadLetterScript = {
+  args: (i: DeadLetterInput): Arg[] => [i.stream, i.dead, i.keys.request, i.keys.lease, i.carrierBlock, i.keys.job,
+    i.group, i.entryId, i.now, i.maxlen, i.token, i.blockMs, i.reason, i.error, i.attempts, i.results, ...i.entry],
+  /** true when dead-lettered, false when the job was not this handling's to end */
+  reply: (r: number): boolean => Number(r) === 1,
+}
+
+// ---- promote.lua -------------------------------------------------------------
+
+export interface PromotePartition { readonly retries: string, readonly stream: string, readonly requestPrefix: string, readonly jobPrefix: string }
+export interface PromoteAnswer { readonly moved: number, readonly most: number, readonly waiting: number }
+
+export const promoteScript = {
+  /** keys then args, for one or (standalone) several partitions */
+  keys: (ps: readonly PromotePartition[]): string[] => ps.flatMap((p) => [p.retries, p.stream]),
+  args: (ps: readonly PromotePartition[], now: number, limit: number): Arg[] => [now, limit, ...ps.flatMap((p) => [p.requestPrefix, p.jobPrefix])],
+  reply: (r: readonly number[]): PromoteAnswer => ({ moved: r[0]!, most: r[1]!, waiting: r[2]! }),
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import {
-  DEAD_LETTER_MAXLEN, GROUP, SENT_BUCKET_TTL_MS, allPartitions, clusterMode, decodeJob, encodeJob, keys, partitionCount, sealKeyFrom, sentBucketOf, unseal,
+  DEAD_LETTER_MAXLEN, GROUP, SENT_BUCKET_TTL_MS, allPartitions, clusterMode, decodeJob, encodeJob, jobIdOf, keys, partitionCount, sealKeyFrom, sentBucketOf, unseal,
   type BulkJob, type CodeJob, type Config, type E164, type Job, type Partition, type PartitionKeys, type RedisClient,
 } from '@sms-verify/shared'
 import type { Cluster, Redis } from 'ioredis'
@@ -9,9 +9,12 @@ import type { Logger } from 'pino'
 import { backoffMs } from './backoff.js'
 import { Failover } from './failover.js'
 import type { SenderMetrics, StreamSample } from './metrics.js'
-import type { Attributed, Provider } from './provider.js'
+import type { Provider } from './provider.js'
 import { failoverOptions } from './providers/index.js'
-import { defineSenderScripts } from './scripts.js'
+import {
+  deadLetterScript, defineSenderScripts, finishScript, jobKeys, leaseScript, promoteScript, retryScript, unleaseScript,
+  type FinishItem, type LeaseItem, type PromotePartition,
+} from './scripts.js'
 import { claimInterval, forgetIdleMs, maintenanceInterval, parseGroups, promoteInterval, TRIM_INTERVAL_MS } from './stream.js'
 
 export interface SenderOptions {
@@ -43,7 +46,8 @@ interface Leased { readonly e: Entry, readonly job: Job, readonly token: string,
 interface Ready extends Leased { readonly readyAt: number }
 /** An entry on its way to lease.lua; `token` when it renews this handling's own lease. */
 interface ToLease { readonly e: Entry, readonly token?: string | undefined }
-interface Accepted { readonly h: Leased, readonly outcome: Attributed & { kind: 'accepted' }, readonly attempts: number }
+/** A job a provider accepted, waiting for its completion (finish.lua) in the next batch of its partition. */
+interface Accepted { readonly h: Leased, readonly item: FinishItem }
 /** Blocking reads: standalone one group naming every stream; cluster one per partition, each on its own connection. */
 interface ReadGroup {
   readonly partitions: Partition[]
@@ -58,8 +62,6 @@ type Items = Array<[id: string, fields: string[] | null]>
 /** RESP2 answers [[stream, items], …]; RESP3 (ioredis 6's default) a map, flattened to [stream, items, …]. */
 type StreamReply = Array<[string, Items]> | Array<string | Items> | null
 
-/** lease.lua's answer per entry. */
-const LEASED = 1, DONE = 2, STALE = 3, BUSY = 4, EXPIRED = 5, EXHAUSTED = 6
 /** The done marker outlives the code by this much; after that an expired job is never sent anyway. */
 const DONE_MARGIN_MS = 60_000
 const PROMOTE_BATCH = 100
@@ -256,7 +258,7 @@ export class Sender {
     await Promise.all([...byPartition(ready, (h) => h.e)].map(async ([p, list]) => {
       const k = this.#keys[p.index]!
       try {
-        await this.#redis.senderUnlease(p.stream, ...list.flatMap((h) => [k.lease(h.job.requestId), k.request(h.job.requestId), h.e.id, h.token, h.base]))
+        await this.#redis.senderUnlease(p.stream, ...unleaseScript.args(list.map((h) => ({ keys: jobKeys(k, h.job), entryId: h.e.id, token: h.token, base: h.base }))))
       } catch (err) {
         this.#log.warn({ err, partition: p.index, count: list.length }, 'sender close: giving back leases taken ahead failed; a peer takes those entries once the leases expire')
       }
@@ -486,7 +488,7 @@ export class Sender {
   async #lease(p: Partition, items: ToLease[]): Promise<void> {
     const k = this.#keys[p.index]!
     const leasing: Array<{ e: Entry, job: Job, token: string }> = []
-    const args: Array<string | number> = [GROUP, Date.now(), this.#leaseMs, this.#c.SEND_MAX_ATTEMPTS]
+    const calls: LeaseItem[] = []
     for (const { e, token: renewing } of items) {
       if (e.fields === null) {
         this.#startSide(e, this.#redis.xack(p.stream, GROUP, e.id))
@@ -500,12 +502,13 @@ export class Sender {
       const job = decoded.job
       const token = renewing ?? this.#tokenPrefix + String(++this.#tokenSeq)
       leasing.push({ e, job, token })
-      args.push(k.lease(job.requestId), k.request(job.requestId), e.id, token, job.attempts, job.expiresAt)
+      calls.push({ keys: jobKeys(k, job), entryId: e.id, token, attempts: job.attempts, expiresAt: job.expiresAt })
     }
     if (leasing.length === 0) return
-    let reply: number[]
+    let reply: ReturnType<typeof leaseScript.reply>
     try {
-      reply = await this.#redis.senderLease(p.stream, ...args)
+      const batch = { group: GROUP, now: Date.now(), leaseMs: this.#leaseMs, maxAttempts: this.#c.SEND_MAX_ATTEMPTS }
+      reply = leaseScript.reply(await this.#redis.senderLease(p.stream, ...leaseScript.args(batch, calls)))
     } catch (err) {
       this.#log.error({ err, partition: p.index, count: leasing.length }, 'leasing jobs failed; they stay pending and will be claimed again')
       for (const { e } of leasing) this.#letGo(e)
@@ -515,29 +518,33 @@ export class Sender {
     const readyAt = Date.now()
     for (let i = 0; i < leasing.length; i++) {
       const { e, job, token } = leasing[i]!
-      const code = reply[2 * i]!
-      const base = reply[2 * i + 1]!
-      switch (code) {
-        case LEASED:
+      const { verdict, base } = reply[i]!
+      switch (verdict) {
+        case 'leased':
           this.#leasing--
           this.#ready.push({ e, job, token, base, readyAt })
           break
-        case EXHAUSTED:
-          this.#startSide(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token))
+        case 'exhausted': {
+          // A bulk job's numbers still due end here too: each reads failed, none is lost.
+          const due = job.kind === 'bulk' ? job.mobiles : []
+          const results = due.length > 0 ? JSON.stringify(Object.fromEntries(due.map((m) => [m, { status: 'failed', reason: 'attempts_exhausted', error: 'no attempts left' }]))) : ''
+          const mobiles = job.kind === 'bulk' ? [...job.failedBefore ?? [], ...due] : undefined
+          this.#startSide(e, this.#deadLetter(e, job, 'attempts_exhausted', 'no attempts left', base, token, 0, results, mobiles))
           break
-        case EXPIRED:
+        }
+        case 'expired':
           this.#o.metrics?.expired.inc()
           this.#log.info({ requestId: job.requestId }, 'job expired before it could be sent; not sent')
           this.#letGo(e)
           break
-        case BUSY:
+        case 'busy':
           // Another handling holds the lease (its call may still be in flight): the entry stays pending and is claimed again later.
           this.#log.info({ requestId: job.requestId }, 'request is leased by another send; left pending')
           this.#letGo(e)
           break
         default:
-          if (code === STALE) this.#log.info({ requestId: job.requestId, entryId: e.id }, 'stale copy of a job that moved on; acked without sending')
-          else if (code === DONE) this.#log.debug({ requestId: job.requestId }, 'request already ended; entry acked without sending')
+          if (verdict === 'stale') this.#log.info({ requestId: job.requestId, entryId: e.id }, 'stale copy of a job that moved on; acked without sending')
+          else if (verdict === 'done') this.#log.debug({ requestId: job.requestId }, 'request already ended; entry acked without sending')
           this.#letGo(e)
       }
     }
@@ -589,9 +596,18 @@ export class Sender {
     const attempts = h.base + round.calls
     const outcome = round.outcome
     switch (outcome.kind) {
-      case 'accepted':
-        this.#finishLater({ h, outcome, attempts })
+      case 'accepted': {
+        // The message id → request mapping only where a receipt can come back to look it up.
+        const receipts = this.#failover.reportsReceipts(outcome.provider)
+        const k = this.#keys[h.e.p.index]!
+        const now = Date.now()
+        this.#finishLater({ h, item: {
+          keys: jobKeys(k, job), serial: receipts ? k.serial(outcome.provider, outcome.messageId) : '', entryId: h.e.id, status: 'sent',
+          doneMs: this.#doneMs(job, now), serialMs: receipts ? this.#serialMs() : 0, requestId: job.requestId, results: '', attempts,
+          fields: { provider: outcome.provider, messageId: outcome.messageId, ...(outcome.fee === undefined ? {} : { fee: outcome.fee }) },
+        } })
         return true
+      }
       case 'permanent': return this.#deadLetter(h.e, job, 'permanent', outcome.error, attempts, h.token)
       case 'carrier_limit': return this.#deadLetter(h.e, job, 'carrier_limit', outcome.error, attempts, h.token, Math.max(1, outcome.blockedUntil - Date.now()))
       case 'transient': {
@@ -624,17 +640,8 @@ export class Sender {
       const items = q.items
       q.items = []
       const now = Date.now()
-      const args: Array<string | number> = [GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS]
-      for (const { h, outcome, attempts } of items) {
-        const requestId = h.job.requestId
-        // The message id → request mapping only where a receipt can come back to look it up.
-        const receipts = this.#failover.reportsReceipts(outcome.provider)
-        args.push(k.lease(requestId), k.request(requestId), receipts ? k.serial(outcome.provider, outcome.messageId) : '',
-          h.e.id, 'sent', this.#doneMs(h.job, now), receipts ? this.#serialMs() : 0, requestId, '')
-        if (outcome.fee === undefined) args.push(3, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId)
-        else args.push(4, 'attempts', attempts, 'provider', outcome.provider, 'messageId', outcome.messageId, 'fee', outcome.fee)
-      }
-      if (await this.#recordAccepted(p, args, items.length)) {
+      const batch = { group: GROUP, now, sentCounter: k.sentCounter(sentBucketOf(now)), sentCounterTtlMs: SENT_BUCKET_TTL_MS }
+      if (await this.#recordAccepted(p, finishScript.args(batch, items.map((a) => a.item)), items.length)) {
         const metrics = this.#o.metrics
         for (const { h } of items) {
           metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
@@ -674,6 +681,12 @@ export class Sender {
     }
   }
 
+  /**
+   * One round of one bulk job: a part of its request, with its own identity, lease and record.
+   * Numbers that failed transiently go back as this same job with only those numbers; the job
+   * ends when none is left: finished when any of its numbers went out (this round or an earlier
+   * one), else dead-lettered with its numbers. Its request counts what each of its jobs did.
+   */
   async #sendBulk(h: Leased): Promise<void> {
     const job = h.job as BulkJob
     const maxCalls = this.#c.SEND_MAX_ATTEMPTS - h.base
@@ -707,38 +720,40 @@ export class Sender {
         firstFailure ??= { reason, error: o.error }
       }
     })
-    const k = this.#keys[h.e.p.index]!
+    const sentSoFar = (job.sentBefore ?? 0) + sent
+    const failedSoFar = [...(job.failedBefore ?? []), ...failed]
     if (retryMobiles.length > 0) {
-      return this.#retry(h, { ...job, mobiles: retryMobiles, attempts }, 'transient failures for some numbers', JSON.stringify(results), timedOut)
+      const rest: BulkJob = { ...job, mobiles: retryMobiles, attempts, sentBefore: sentSoFar, ...(failedSoFar.length > 0 ? { failedBefore: failedSoFar } : {}) }
+      return this.#retry(h, rest, 'transient failures for some numbers', JSON.stringify(results), timedOut)
     }
-    if (sent === 0 && firstFailure) {
-      // Nothing of this round went out; if no earlier round sent anything either, the whole job failed: a dead letter.
-      const [sentBefore, resultsBefore] = await this.#redis.hmget(k.request(job.requestId), 'sent', 'results')
-      if (Number(sentBefore ?? 0) === 0) {
-        const earlier = resultsBefore ? Object.entries(JSON.parse(resultsBefore) as Record<string, { status?: string }>) : []
-        const all = [...new Set([...earlier.filter(([, r]) => r.status === 'failed').map(([m]) => m), ...failed])]
-        return this.#deadLetter(h.e, job, firstFailure.reason, firstFailure.error, attempts, h.token, 0, JSON.stringify(results), all)
-      }
+    if (sentSoFar === 0 && firstFailure) {
+      return this.#deadLetter(h.e, job, firstFailure.reason, firstFailure.error, attempts, h.token, 0, JSON.stringify(results), failedSoFar)
     }
+    const k = this.#keys[h.e.p.index]!
     const now = Date.now()
-    const recorded = await this.#recordAccepted(h.e.p, [GROUP, now, k.sentCounter(sentBucketOf(now)), SENT_BUCKET_TTL_MS, k.lease(job.requestId),
-      k.request(job.requestId), k.serial('', ''), h.e.id, 'sent', this.#doneMs(job, now), 0, job.requestId, JSON.stringify(results), 1, 'attempts', attempts], 1)
-    if (recorded) this.#log.info({ requestId: job.requestId, recipients: job.mobiles.length, attempts }, 'bulk job finished')
+    const batch = { group: GROUP, now, sentCounter: k.sentCounter(sentBucketOf(now)), sentCounterTtlMs: SENT_BUCKET_TTL_MS }
+    const item: FinishItem = {
+      keys: jobKeys(k, job), serial: '', entryId: h.e.id, status: 'sent', doneMs: this.#doneMs(job, now), serialMs: 0,
+      requestId: job.requestId, results: JSON.stringify(results), attempts, fields: {},
+    }
+    const recorded = await this.#recordAccepted(h.e.p, finishScript.args(batch, [item]), 1)
+    if (recorded) this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), recipients: job.mobiles.length, sent, attempts }, 'bulk job finished')
   }
 
   async #retry(h: Leased, job: Job, error: string, results: string, timedOut: boolean): Promise<void> {
     const k = this.#keys[h.e.p.index]!
     const now = Date.now()
     const due = now + backoffMs(job.attempts, this.#c.SEND_BACKOFF_BASE_MS, this.#c.SEND_BACKOFF_CAP_MS)
-    const scheduled = await this.#redis.senderRetry(h.e.p.stream, k.retries, k.request(job.requestId), k.lease(job.requestId),
-      GROUP, h.e.id, now, due, JSON.stringify(encodeJob(job)), h.token, timedOut ? '1' : '0', results,
-      'attempts', job.attempts, 'lastError', error)
-    if (scheduled > 0) {
+    const scheduled = retryScript.reply(await this.#redis.senderRetry(...retryScript.args({
+      stream: h.e.p.stream, retries: k.retries, keys: jobKeys(k, job), group: GROUP, entryId: h.e.id, now, due,
+      member: JSON.stringify(encodeJob(job)), token: h.token, keepLease: timedOut, results, attempts: job.attempts, error,
+    })))
+    if (scheduled !== undefined) {
       this.#retrying.add(h.e.p.index)
       this.#o.metrics?.retries.inc()
-      this.#log.info({ requestId: job.requestId, attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
+      this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
     } else {
-      this.#log.warn({ requestId: job.requestId }, 'transient failure, but another handling took the job over meanwhile; not rescheduled')
+      this.#log.warn({ requestId: job.requestId, jobId: jobIdOf(job) }, 'transient failure, but another handling took the job over meanwhile; not rescheduled')
     }
   }
 
@@ -752,15 +767,19 @@ export class Sender {
       'failedAt', String(now), 'entryId', e.id]
     if (mobile) dead.push('mobile', mobile)
     if (mobiles) dead.push('mobiles', mobiles.join(','))
-    // The original fields, for a replay; never the plaintext code.
+    // The original fields, for a replay; never the plaintext code, nor what a retry carried forward.
     const original = e.fields ?? []
     for (let i = 0; i + 1 < original.length; i += 2) {
       const f = original[i]!
-      if (f !== 'code' && f !== 'requestId' && f !== 'mobile' && f !== 'attempts' && !(mobiles && f === 'mobiles')) dead.push(f, original[i + 1]!)
+      if (!NOT_REPLAYED.has(f) && !(mobiles && f === 'mobiles')) dead.push(f, original[i + 1]!)
     }
-    const done = await this.#redis.senderDeadLetter(e.p.stream, k.dead, k.request(requestId), k.lease(requestId), k.carrierBlock(mobile as E164),
-      GROUP, e.id, now, DEAD_LETTER_MAXLEN, token, blockMs, reason, error, attempts, results, ...dead)
-    if (done === 1) {
+    // A malformed entry has no job: it goes by its request id, like a code job.
+    const keys = job ? jobKeys(k, job) : { lease: k.lease(requestId), request: k.request(requestId), job: k.request(requestId) }
+    const done = deadLetterScript.reply(await this.#redis.senderDeadLetter(...deadLetterScript.args({
+      stream: e.p.stream, dead: k.dead, keys, carrierBlock: k.carrierBlock(mobile as E164), group: GROUP, entryId: e.id, now,
+      maxlen: DEAD_LETTER_MAXLEN, token, blockMs, reason, error, attempts, results, entry: dead,
+    })))
+    if (done) {
       this.#o.metrics?.deadLetters.inc({ reason })
       this.#log.warn({ requestId, mobile: mobile || undefined, reason, error, attempts }, 'job dead-lettered')
     } else {
@@ -799,22 +818,26 @@ export class Sender {
    */
   async promote(partitions: readonly Partition[] = this.#partitions): Promise<number> {
     const now = Date.now()
+    const of = (p: Partition): PromotePartition => {
+      const k = this.#keys[p.index]!
+      return { retries: k.retries, stream: p.stream, requestPrefix: k.requestPrefix, jobPrefix: k.jobPrefix }
+    }
     if (!clusterMode(this.#c)) {
-      const keyList = partitions.flatMap((p) => [this.#keys[p.index]!.retries, p.stream])
-      const prefixes = partitions.map((p) => this.#keys[p.index]!.requestPrefix)
+      const all = partitions.map(of)
+      const keyList = promoteScript.keys(all)
       let total = 0
       for (;;) {
-        const [moved, most, waiting] = await this.#redis.senderPromoteAll(keyList.length, ...keyList, now, PROMOTE_BATCH, ...prefixes)
+        const { moved, most, waiting } = promoteScript.reply(await this.#redis.senderPromoteAll(keyList.length, ...keyList, ...promoteScript.args(all, now, PROMOTE_BATCH)))
         total += moved
         if (waiting === 0) for (const p of partitions) this.#retrying.delete(p.index)
         if (most < PROMOTE_BATCH) return total
       }
     }
     const moved = await Promise.all(partitions.map(async (p) => {
-      const k = this.#keys[p.index]!
+      const one = [of(p)]
       let total = 0
       for (;;) {
-        const [n, , waiting] = await this.#redis.senderPromote(k.retries, p.stream, now, PROMOTE_BATCH, k.requestPrefix)
+        const { moved: n, waiting } = promoteScript.reply(await this.#redis.senderPromote(...promoteScript.keys(one) as [string, string], ...promoteScript.args(one, now, PROMOTE_BATCH)))
         total += n
         if (waiting > 0) this.#retrying.add(p.index); else this.#retrying.delete(p.index)
         if (n < PROMOTE_BATCH) return total
@@ -955,6 +978,9 @@ function byPartition<T>(items: readonly T[], entryOf: (item: T) => Entry): Map<P
   }
   return groups
 }
+
+/** Entry fields a dead letter does not copy: the code, those it writes itself, and a retry's carried-forward counts. */
+const NOT_REPLAYED = new Set(['code', 'requestId', 'mobile', 'attempts', 'sentBefore', 'failedBefore'])
 
 function fieldOf(fields: readonly string[] | null, name: string): string | undefined {
   if (!fields) return undefined

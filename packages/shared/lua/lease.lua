@@ -1,24 +1,29 @@
--- lease.lua: take the per-request send lease for a batch of stream entries of one partition,
--- before their provider calls. One call per batch; for each entry it decides, atomically:
---   done     the request already ended (done marker, or a status at or past 'sent'): acked, not sent
+-- lease.lua: take the per-job send lease for a batch of stream entries of one partition,
+-- before their provider calls. A job is a code request, or one part of a bulk request: each part
+-- has its own lease, record and completion (lib/job-record.lua), so one part's end never makes
+-- its siblings look done. One call per batch; for each entry it decides, atomically:
+--   done     the job already ended (done marker; a code job's status at or past 'sent'; a part's
+--            end): acked, not sent
 --   stale    an older copy of a job that has moved on (the record names a later carrier entry, or
 --            the job waits in the retry set), e.g. re-read after the group was re-created from 0: acked
 --   busy     another handling holds the lease (its call may still be in flight): left pending
 --   expired  the code expired before it could be sent: acked, status 'expired' (only from a status
---            before 'sent'; a final status never moves)
+--            before 'sent'; a final status never moves); a part ends 'expired' (lib/job-record.lua)
 --   exhausted  SEND_MAX_ATTEMPTS provider calls were already made or assumed: the caller dead-letters
 --   ok       leased: the caller may call the provider at most (max attempts - base) times;
 --            also for a renewal, when the lease already holds this very token
--- Attempts: base = max(the entry's attempts, the record's attempts). Every lease records base + 1
--- on the record at once, so a round that dies with its process (no completion ever written) still
+-- Attempts: base = max(the entry's attempts, the job record's attempts). Every lease records base + 1
+-- on the job's record at once, so a round that dies with its process (no completion ever written) still
 -- counts as one call, and a job that keeps crashing its senders is dead-lettered in the end.
 -- KEYS[1] stream (the only declared key, so Redis Cluster clients route the call by it; the
 --   per-entry keys below carry the same hash tag, hence the same slot)
 -- ARGV[1] group   ARGV[2] now (ms)   ARGV[3] lease ms   ARGV[4] max attempts
--- then per entry (from ARGV[5], 6 each): lease key, request key (status hash), entry id,
---   token (unique per handling), entry attempts, expiresAt
+-- then per entry (from ARGV[5], 7 each): lease key (the job's), request key (status hash), job
+--   record key (= the request key for a code job), entry id, token (unique per handling),
+--   entry attempts, expiresAt
 -- returns a flat list, per entry: code, base   (code: 1 ok, 2 done, 3 stale, 4 busy, 5 expired, 6 exhausted)
 --#include status-rank.lua
+--#include job-record.lua
 local group, now, leaseMs, maxAttempts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 
 -- stream ids "ms-seq": is a older than b?
@@ -32,16 +37,20 @@ local function older(a, b)
 end
 
 local out, ack = {}, {}
-local n = (#ARGV - 4) / 6
+local n = (#ARGV - 4) / 7
 for i = 1, n do
-  local a = 4 + (i - 1) * 6
-  local lease, request = ARGV[a + 1], ARGV[a + 2]
-  local id, token, entryAttempts, expiresAt = ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  local a = 4 + (i - 1) * 7
+  local lease, request, job = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local id, token, entryAttempts, expiresAt = ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
   local code, base = 0, entryAttempts
   local held = redis.call('GET', lease)
-  local rec = redis.call('HMGET', request, 'status', 'attempts', 'entryId')
-  local status, recAttempts, carrier = rec[1], tonumber(rec[2]), rec[3]
-  if held == 'done' or (status and (RANK[status] or 0) >= 2) then
+  local ended, recAttempts, carrier, how = jobView(request, job)
+  if how == 'failed' and carrier and older(carrier, id) then
+    -- a newer entry of a part that failed for good can only be an operator's replay
+    reopenPart(request, job)
+    ended, recAttempts = false, 0
+  end
+  if held == 'done' or ended then
     code = 2
   elseif carrier and carrier ~= id and (carrier == 'retry' or older(id, carrier)) then
     code = 3
@@ -55,7 +64,9 @@ for i = 1, n do
     code = 4
   elseif now >= expiresAt then
     code = 5
-    if status then
+    if isPart(request, job) then
+      endPart(request, job, 'expired', now)
+    elseif redis.call('EXISTS', request) == 1 then
       redis.call('HSET', request, 'status', 'expired', 'expiredAt', now, 'updatedAt', now)
     end
   else
@@ -65,7 +76,14 @@ for i = 1, n do
     else
       code = 1
       redis.call('SET', lease, token, 'PX', leaseMs)
-      if status then
+      if isPart(request, job) then
+        writePart(request, job, 'attempts', base + 1, 'entryId', id)
+        if redis.call('EXISTS', request) == 1 then
+          if (RANK[redis.call('HGET', request, 'status')] or 0) < 2 then redis.call('HSET', request, 'status', 'sending') end
+          redis.call('HSET', request, 'sendingAt', now, 'updatedAt', now)
+          raiseAttempts(request, base + 1)
+        end
+      elseif redis.call('EXISTS', request) == 1 then
         redis.call('HSET', request, 'status', 'sending', 'attempts', base + 1, 'sendingAt', now, 'updatedAt', now, 'entryId', id)
       end
     end

@@ -63,8 +63,18 @@ export const keys = (p: Partition) => {
     retries: `${base}:retries`,
     /** jobs a provider accepted in one SENT_BUCKET_MS bucket (sentBucketOf), for `pnpm sms stats` */
     sentCounter: (bucket: number) => `${base}:sent:${bucket}`,
-    /** per-request send marker with a lease: while set, no other sender calls a provider for it */
-    lease: (requestId: string) => `${base}:lease:${requestId}`,
+    /**
+     * per-job send marker with a lease (jobIdOf: a code job goes by its request id, each part of a
+     * bulk request by its own): while set, no other sender calls a provider for that job; 'done' once it ended
+     */
+    lease: (jobId: string) => `${base}:lease:${jobId}`,
+    /**
+     * hash: the record of one part of a bulk request (attempts, carrier entryId, end), apart from
+     * its request's; a code job's record is its request's (request(requestId))
+     */
+    job: (jobId: string) => `${base}:job:${jobId}`,
+    /** the job record prefix, for promote.lua, which learns a job id only from the entry (same slot) */
+    jobPrefix: `${base}:job:`,
   }
 }
 export type PartitionKeys = ReturnType<typeof keys>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import {
-  BULK_MAX_RECIPIENTS_PER_JOB, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
+  BULK_MAX_RECIPIENTS_PER_JOB, bulkJobs, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
 } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { ApiError, errorResponses, errors, refusal } from '../errors.js'
@@ -48,22 +48,6 @@ const schema = {
 }
 
 type Answer = { requestId: string, accepted: number, rejected: Array<{ mobile: string, error: string }> }
-
-/**
- * Jobs of at most BULK_MAX_RECIPIENTS_PER_JOB numbers, mainland (+86) and the
- * rest apart: Tencent refuses a SendSms that mixes them
- * (UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber; Hong Kong,
- * Macau and Taiwan count as international there).
- */
-function jobBatches(mobiles: readonly E164[]): E164[][] {
-  const domestic = mobiles.filter((m) => m.startsWith('+86'))
-  const international = mobiles.filter((m) => !m.startsWith('+86'))
-  const batches: E164[][] = []
-  for (const group of [domestic, international]) {
-    for (let i = 0; i < group.length; i += BULK_MAX_RECIPIENTS_PER_JOB) batches.push(group.slice(i, i + BULK_MAX_RECIPIENTS_PER_JOB))
-  }
-  return batches
-}
 
 /**
  * The recipients as the Idempotency-Key compares them: each number in E.164
@@ -126,13 +110,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
     const requestId = newRequestId(p)
     const expiresAt = now + config.STATUS_TTL_SECONDS * 1000
     const jobArgs: Array<string | number> = []
-    const batches = jobBatches(real)
-    for (const batch of batches) {
-      const fields = encodeJob({
-        v: 1, kind: 'bulk', requestId, mobiles: batch,
-        ...(purpose === undefined ? {} : { purpose }), ...(templateId === undefined ? {} : { templateId }),
-        params, createdAt: now, expiresAt, attempts: 0,
-      })
+    // Each job has its own id, lease and completion; the request's record counts what each did.
+    const batches = bulkJobs({ requestId, mobiles: real, purpose, templateId, params, createdAt: now, expiresAt })
+    for (const job of batches) {
+      const fields = encodeJob(job)
       jobArgs.push(fields.length, ...fields)
     }
     const answer: Answer = { requestId, accepted: accepted.length, rejected }

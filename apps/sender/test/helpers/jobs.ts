@@ -1,5 +1,5 @@
 import {
-  JOB_VERSION, configSchema, encodeJob, keys, loadConfig, newRequestId, partition, partitionIndexOf, seal,
+  JOB_VERSION, bulkJobs, configSchema, defineScripts, encodeJob, keys, loadConfig, newRequestId, partition, partitionIndexOf, seal,
   type Config, type Purpose,
 } from '@sms-verify/shared'
 import type { Redis } from 'ioredis'
@@ -47,17 +47,24 @@ export async function enqueueCode(redis: Redis, mobile: string, o: EnqueueOption
   return requestId
 }
 
-export async function enqueueBulk(redis: Redis, mobiles: string[], o: { partitions?: number } = {}): Promise<string> {
-  const count = o.partitions ?? 1
-  const index = 0
-  const p = partition(index, count, false)
-  const requestId = newRequestId(index)
+const scripted = new WeakSet<Redis>()
+
+/**
+ * Queues a bulk request as the API's route does: bulk.lua writes its record (recipients, jobs)
+ * and its jobs of at most 200 numbers, each with its own id (bulkJobs). Returns the request id.
+ */
+export async function enqueueBulk(redis: Redis, mobiles: string[], o: { partitions?: number, expiresAt?: number } = {}): Promise<string> {
+  if (!scripted.has(redis)) { defineScripts(redis); scripted.add(redis) }
+  const p = partition(0, o.partitions ?? 1, false)
+  const k = keys(p)
+  const requestId = newRequestId(0)
   const now = Date.now()
-  const fields = encodeJob({ v: JOB_VERSION, kind: 'bulk', requestId, mobiles, purpose: 'register', params: ['hello'], createdAt: now, expiresAt: now + 300_000, attempts: 0 })
-  await redis.multi()
-    .hset(keys(p).request(requestId), 'requestId', requestId, 'kind', 'bulk', 'status', 'queued', 'attempts', 0, 'createdAt', now, 'updatedAt', now)
-    .xadd(p.stream, '*', ...fields)
-    .exec()
+  const expiresAt = o.expiresAt ?? now + 300_000
+  const jobs = bulkJobs({ requestId, mobiles, purpose: 'register', params: ['hello'], createdAt: now, expiresAt })
+  const jobArgs = jobs.flatMap((job) => { const f = encodeJob(job); return [f.length, ...f] })
+  const [result] = await redis.smsBulk(k.request(requestId), k.jobs, k.idempotency('-'), now, requestId, '', 0, 600_000, mobiles.length,
+    1_000_000, '{}', expiresAt, '', jobs.length, ...jobArgs)
+  if (result !== 'ok') throw new Error(`bulk.lua refused: ${result}`)
   return requestId
 }
 

@@ -1,10 +1,11 @@
 -- Whose job is it? The handling whose lease token still holds it. When the lease lapsed
 -- meanwhile, the job is this handling's only if nobody moved it on: the entry was still
 -- pending (XACK 1), or it left the pending list without a trace (its consumer deleted, the
--- group re-created: XACK 0) while the record still names this entry and no end. So an
+-- group re-created: XACK 0) while the job's record still names this entry and no end. So an
 -- XACK of 0 never silently drops the work. Acks the entry whenever the job is this one's.
+-- Needs job-record.lua (a code job's record is its request's; a bulk part has its own).
 -- returns mine (boolean), held (the lease was still this handling's)
-local function takeJob(stream, request, lease, group, id, token)
+local function takeJob(stream, request, job, lease, group, id, token)
   local holder = redis.call('GET', lease)
   if holder == token then
     redis.call('XACK', stream, group, id)
@@ -17,8 +18,8 @@ local function takeJob(stream, request, lease, group, id, token)
   -- another handling holds the lease: the job is theirs; the entry stays pending for them
   if holder then return false, false end
   if redis.call('XACK', stream, group, id) == 0 then
-    local rec = redis.call('HMGET', request, 'status', 'entryId')
-    if (rec[1] and (RANK[rec[1]] or 0) >= 2) or (rec[2] and rec[2] ~= id) then return false, false end
+    local ended, _, carrier = jobView(request, job)
+    if ended or (carrier and carrier ~= id) then return false, false end
   end
   return true, false
 end
