@@ -74,7 +74,7 @@ function trustProxy(value: string | undefined): boolean | string | ((address: st
 export async function buildApp(config: Config, deps: ApiDeps) {
   const ctx = createContext(config, deps)
   const tokenKeys = await loadTokenKeys(config)
-  const captcha = createCaptcha(config)
+  const captcha = await createCaptcha(config)
   const app = Fastify({
     loggerInstance: deps.logger ?? createApiLogger(config.LOG_LEVEL),
     trustProxy: trustProxy(config.TRUST_PROXY),
