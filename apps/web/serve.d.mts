@@ -8,4 +8,10 @@ export interface Served {
   close(): Promise<void>
 }
 
-export function serveStatic(options?: { port?: number, host?: string, root?: string }): Promise<Served>
+export interface CaptchaWidget {
+  readonly provider: 'turnstile' | 'hcaptcha' | 'tencent'
+  /** the widget's public site key (Tencent: the CaptchaAppId) */
+  readonly siteKey: string
+}
+
+export function serveStatic(options?: { port?: number, host?: string, root?: string, api?: string, captcha?: CaptchaWidget }): Promise<Served>

@@ -72,7 +72,7 @@ function trustProxy(setting: TrustProxy | undefined): false | Trust {
 export async function buildApp(config: Config, deps: ApiDeps) {
   const ctx = createContext(config, deps)
   const tokenKeys = await loadTokenKeys(config)
-  const captcha = createCaptcha(config)
+  const captcha = await createCaptcha(config)
   const app = Fastify({
     loggerInstance: deps.logger ?? createApiLogger(config.LOG_LEVEL),
     trustProxy: trustProxy(config.TRUST_PROXY),

@@ -145,3 +145,21 @@ t.test('property: jobs queued are exactly the sends with a fresh, matching captc
   }), { numRuns: 25, verbose: 1 })
   t.pass('held for every generated run')
 })
+
+t.test('OpenAPI tells the truth about captcha fields, their refusals, the token and the JWKS', async (t) => {
+  const server = await startTestRedis(t)
+  const { app } = await makeApp(t, server)
+  type Op = { requestBody?: { content: Record<string, { schema: { properties: Record<string, { description?: string }> } }> }, parameters?: Array<{ name: string, in: string }>, responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Op>> }
+  const send = doc.paths['/v1/sms-codes']!.post!
+  const fields = send.requestBody!.content['application/json']!.schema.properties
+  t.match(fields.captchaToken?.description, /required/, 'captchaToken documented as required when a provider is set')
+  t.ok(fields.captchaRandstr)
+  t.ok(send.responses['403'], '403 captcha_failed is listed')
+  t.ok(send.responses['503'])
+  const legacy = (doc.paths['/sms_codes/{mobile}'] ?? doc.paths['/sms_codes/{mobile}/'])!.get!
+  t.same(legacy.parameters!.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['captchaRandstr', 'captchaToken'])
+  t.ok(legacy.responses['403'])
+  t.ok(doc.paths['/v1/sms-codes/verify']!.post!.responses['200']!.content!['application/json']!.schema.properties!.token, 'verify documents the token')
+  t.ok(doc.paths['/.well-known/jwks.json']!.get!.responses['404'], 'the JWKS route and its 404 are documented')
+})

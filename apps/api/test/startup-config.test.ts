@@ -80,5 +80,5 @@ t.test('only PKCS#8 EC P-256 and Ed25519 keys are taken', async (t) => {
   await t.rejects(loadTokenKeys(config({ VERIFICATION_TOKEN_PREVIOUS_PUBLIC_KEYS: p256.publicPem })), /VERIFICATION_TOKEN_PREVIOUS_PUBLIC_KEYS is set without VERIFICATION_TOKEN_KEY/)
   const same = await loadTokenKeys(config({ VERIFICATION_TOKEN_KEY: p256.privatePem, VERIFICATION_TOKEN_PREVIOUS_PUBLIC_KEYS: p256.publicPem }))
   t.equal(same?.jwks.keys.length, 1, 'the current key listed as previous too is served once')
-  t.equal(createCaptcha(config({})), undefined, 'captcha is off without CAPTCHA_PROVIDER')
+  t.equal(await createCaptcha(config({})), undefined, 'captcha is off without CAPTCHA_PROVIDER')
 })

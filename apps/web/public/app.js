@@ -2,7 +2,8 @@
 // origin, so every call is a CORS request with credentials.
 // The API's address comes from the server that served this page (WEB_API_URL), never from
 // the page's own URL, so a crafted link cannot send a person's number and code elsewhere.
-import { API_BASE as apiBase } from './config.js'
+import { API_BASE as apiBase, CAPTCHA } from './config.js'
+import { mountCaptcha } from './captcha.js'
 
 const COOLDOWN_SECONDS = 60
 
@@ -11,6 +12,11 @@ const mobile = $('mobile'), purpose = $('purpose'), code = $('code')
 const send = $('send'), verify = $('verify'), message = $('message')
 const sendLabel = send.textContent
 $('api-base').textContent = apiBase
+// null when the API asks for no captcha, or when its widget could not load (the API will then say captcha_required)
+const captcha = mountCaptcha(CAPTCHA, $('captcha')).catch(() => {
+  say('人机验证加载失败。The captcha could not be loaded; sending a code may be refused.', 'error')
+  return null
+})
 
 function say(text, state = 'info') {
   message.textContent = text
@@ -56,8 +62,16 @@ send.addEventListener('click', async () => {
     return mobile.focus()
   }
   send.disabled = true
+  const widget = await captcha
+  const answer = widget ? await widget.answer() : {}
+  if (!answer) {
+    say('请先完成人机验证。Please complete the captcha first.', 'error')
+    send.disabled = false
+    return
+  }
   try {
-    const { status, body, retryAfter } = await post('/v1/sms-codes', { mobile: mobile.value.trim(), purpose: purpose.value })
+    const { status, body, retryAfter } = await post('/v1/sms-codes', { mobile: mobile.value.trim(), purpose: purpose.value, ...answer })
+    widget?.reset() // an answer is good for one send
     if (status === 202) {
       const minutes = Math.round((body.expiresIn ?? 300) / 60)
       say(`验证码已发送，${minutes} 分钟内有效。Code sent; it is valid for ${minutes} minutes.`, 'success')
@@ -86,7 +100,10 @@ $('form').addEventListener('submit', async (event) => {
   try {
     const { status, body } = await post('/v1/sms-codes/verify', { mobile: mobile.value.trim(), purpose: purpose.value, code: code.value.trim() })
     if (status === 200 && body.verified) {
-      say('验证成功！Verified — your number is confirmed.', 'success')
+      // The token is for the app's backend (docs/integration.md): said, never shown or logged.
+      say(body.token
+        ? '验证成功，已签发验证令牌。Verified — a verification token was issued for your app\'s backend.'
+        : '验证成功！Verified — your number is confirmed.', 'success')
       clearInterval(timer)
       return
     }

@@ -1,7 +1,6 @@
 import { ConfigError, type Config } from '@sms-verify/shared'
 import type { Captcha } from './captcha.js'
 import { createSiteverifyCaptcha } from './siteverify.js'
-import { createTencentCaptcha } from './tencent.js'
 
 type CaptchaConfig = Pick<Config, 'CAPTCHA_PROVIDER' | 'CAPTCHA_SECRET' | 'CAPTCHA_VERIFY_URL' | 'TENCENT_CAPTCHA_APP_ID'
   | 'TENCENT_CAPTCHA_APP_SECRET_KEY' | 'TENCENT_SECRET_ID' | 'TENCENT_SECRET_KEY'>
@@ -14,12 +13,16 @@ function requireSettings(config: CaptchaConfig, names: ReadonlyArray<keyof Captc
   }
 }
 
-/** CAPTCHA_PROVIDER and its settings → the provider's check, or undefined when captcha is off. */
-export function createCaptcha(config: CaptchaConfig): Captcha | undefined {
+/**
+ * CAPTCHA_PROVIDER and its settings → the provider's check, or undefined when captcha is off.
+ * The Tencent SDK is loaded only when Tencent is chosen: it costs every other start a few hundred ms.
+ */
+export async function createCaptcha(config: CaptchaConfig): Promise<Captcha | undefined> {
   const provider = config.CAPTCHA_PROVIDER
   if (provider === undefined) return undefined
   if (provider === 'tencent') {
     requireSettings(config, ['TENCENT_CAPTCHA_APP_ID', 'TENCENT_CAPTCHA_APP_SECRET_KEY', 'TENCENT_SECRET_ID', 'TENCENT_SECRET_KEY'])
+    const { createTencentCaptcha } = await import('./tencent.js')
     return createTencentCaptcha({
       secretId: config.TENCENT_SECRET_ID!, secretKey: config.TENCENT_SECRET_KEY!,
       appId: config.TENCENT_CAPTCHA_APP_ID!, appSecretKey: config.TENCENT_CAPTCHA_APP_SECRET_KEY!,
