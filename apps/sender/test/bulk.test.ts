@@ -20,6 +20,8 @@ t.teardown(async () => {
   await server.stop()
 })
 t.beforeEach(async () => { await plain.flushall() })
+// A sender process outliving its test would take the next test's entries.
+t.afterEach(async () => { await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL'))) })
 
 /** `+86138` + 8 digits, one per index: mainland numbers, so every job is a full 200 but the last. */
 const numbers = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `+86138${String(from + i).padStart(8, '0')}`)
