@@ -31,7 +31,7 @@ if (!existsSync(CHROMIUM)) {
     const api = runNode('apps/api/dist/main.js', { ...env, HOST: '127.0.0.1', PORT: String(apiPort) })
     const sender = runNode('apps/sender/dist/main.js', { ...env, SMS_PROVIDER: 'console', METRICS_PORT: String(metricsPort), SENDER_BLOCK_MS: '200' })
     procs.push(api, sender)
-    await api.waitForLine((l) => l.msg === 'api listening', 20_000)
+    await api.waitForLine((l) => l.msg === 'api listening', 60_000)
 
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM,
