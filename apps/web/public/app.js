@@ -1,116 +1,149 @@
-// The sign-up page: plain ES module, no build. The API lives on another
-// origin, so every call is a CORS request with credentials.
-// The API's address comes from the server that served this page (WEB_API_URL), never from
-// the page's own URL, so a crafted link cannot send a person's number and code elsewhere.
-import { API_BASE as apiBase, CAPTCHA } from './config.js'
+// The sign-up page: plain ES modules, no build. One flow per purpose
+// (#register, #login, #reset_password), each: number → code → verified.
+//
+// A starting point for a product: in production the verify step belongs to
+// your backend (it calls the API itself, or checks a verification token), never
+// to the page's word; see docs/integration.md. Point `#next` at your next page.
+import { requestCode, verifyCode } from './api.js'
 import { mountCaptcha } from './captcha.js'
+import { CAPTCHA } from './config.js'
+import { createCountdown } from './countdown.js'
+import { errorText, initialLang, t } from './i18n.js'
+import { renderVerifiedNote } from './verified-note.js'
 
-const COOLDOWN_SECONDS = 60
-
+const FLOWS = ['register', 'login', 'reset_password']
 const $ = (id) => document.getElementById(id)
-const mobile = $('mobile'), purpose = $('purpose'), code = $('code')
-const send = $('send'), verify = $('verify'), message = $('message')
-const sendLabel = send.textContent
-$('api-base').textContent = apiBase
-// null when the API asks for no captcha, or when its widget could not load (the API will then say captcha_required)
+const mobile = $('mobile'), code = $('code'), send = $('send'), verify = $('verify'), message = $('message')
+
+let lang = initialLang(localStorage.getItem('lang'), navigator.language)
+let flow = 'register'
+let verifiedMobile = ''
+
+// null when the API asks for no captcha, or when its widget could not load (the API then answers captcha_required)
 const captcha = mountCaptcha(CAPTCHA, $('captcha')).catch(() => {
-  say('人机验证加载失败。The captcha could not be loaded; sending a code may be refused.', 'error')
+  say(t(lang, 'error.captcha_unavailable'), 'error')
   return null
 })
 
+const countdown = createCountdown(send, { label: (s) => t(lang, 'resend', s), idle: () => t(lang, 'send') })
+
 function say(text, state = 'info') {
   message.textContent = text
-  message.dataset.state = state
+  message.dataset.state = text ? state : 'idle'
 }
 
-/** POST JSON; resolves to { status, body } or throws a network error (CORS refusals land here too). */
-async function post(path, payload) {
-  const res = await fetch(`${apiBase}${path}`, {
-    method: 'POST',
-    credentials: 'include',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(payload),
-  })
-  const body = await res.json().catch(() => ({}))
-  return { status: res.status, body, retryAfter: Number(body.retryAfter ?? res.headers.get('retry-after') ?? 0) }
+/** Puts every text in the current language and flow. */
+function render() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'
+  document.title = `${t(lang, `${flow}.title`)} · sms-verify`
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n)
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(lang, el.dataset.i18nPlaceholder)
+  $('title').textContent = t(lang, `${flow}.title`)
+  verify.textContent = t(lang, `${flow}.submit`)
+  $('done-title').textContent = t(lang, `${flow}.done`)
+  $('done-text').textContent = verifiedMobile ? t(lang, `${flow}.doneText`, verifiedMobile) : ''
+  $('next').textContent = t(lang, `${flow}.next`)
+  const other = lang === 'zh' ? 'en' : 'zh'
+  $('lang').textContent = other === 'en' ? 'English' : '中文'
+  $('lang').lang = other === 'en' ? 'en' : 'zh-CN'
+  for (const tab of document.querySelectorAll('[data-flow]')) tab.setAttribute('aria-selected', String(tab.dataset.flow === flow))
+  countdown.show(flow)
 }
 
-const networkError = () => say(`网络错误：无法连接验证服务。Network error: the verification service at ${apiBase} could not be reached.`, 'error')
+function showStep(step) {
+  $('ask').hidden = step !== 'ask'
+  $('done').hidden = step !== 'done'
+}
 
-let timer
-function countdown(seconds) {
-  clearInterval(timer)
-  let left = Math.max(1, Math.ceil(seconds))
-  const tick = () => {
-    if (left <= 0) {
-      clearInterval(timer)
-      send.disabled = false
-      send.textContent = sendLabel
-      return
-    }
-    send.disabled = true
-    send.textContent = `${left} 秒后重发 / Resend in ${left}s`
-    left--
-  }
-  tick()
-  timer = setInterval(tick, 1000)
+function openFlow() {
+  const wanted = location.hash.slice(1)
+  flow = FLOWS.includes(wanted) ? wanted : 'register'
+  verifiedMobile = ''
+  code.value = ''
+  say('')
+  showStep('ask')
+  render()
+}
+
+/** 138 1234 5678 → 138****5678, for the success text. */
+const masked = (m) => {
+  const digits = m.replace(/\D/g, '').replace(/^86(?=1\d{10}$)/, '')
+  return digits.length >= 8 ? `${digits.slice(0, 3)}****${digits.slice(-4)}` : m
 }
 
 send.addEventListener('click', async () => {
-  if (!mobile.value.trim()) {
-    say('请输入手机号。Please enter your mobile number.', 'error')
+  const number = mobile.value.trim()
+  if (!number) {
+    say(t(lang, 'enterMobile'), 'error')
     return mobile.focus()
   }
   send.disabled = true
+  const purpose = flow
   const widget = await captcha
   const answer = widget ? await widget.answer() : {}
   if (!answer) {
-    say('请先完成人机验证。Please complete the captcha first.', 'error')
-    send.disabled = false
-    return
+    say(t(lang, 'error.captcha_required'), 'error')
+    return countdown.render()
   }
   try {
-    const { status, body, retryAfter } = await post('/v1/sms-codes', { mobile: mobile.value.trim(), purpose: purpose.value, ...answer })
+    const { status, body } = await requestCode(number, purpose, answer)
     widget?.reset() // an answer is good for one send
     if (status === 202) {
-      const minutes = Math.round((body.expiresIn ?? 300) / 60)
-      say(`验证码已发送，${minutes} 分钟内有效。Code sent; it is valid for ${minutes} minutes.`, 'success')
-      countdown(body.resendIn ?? COOLDOWN_SECONDS)
+      say(t(lang, 'sent', Math.max(1, Math.round((body.expiresIn ?? 300) / 60))), 'success')
+      countdown.start(purpose, body.resendIn ?? 60)
       code.focus()
-    } else if (status === 429 && retryAfter > 0) {
-      say(body.message ?? 'Too many requests.', 'error')
-      countdown(retryAfter)
     } else {
-      say(body.message ?? `Unexpected answer (${status}).`, 'error')
-      send.disabled = false
+      say(errorText(lang, status, body), 'error')
+      if (status === 429 && body.retryAfter > 0 && body.error !== 'daily_limit') countdown.start(purpose, body.retryAfter)
     }
   } catch {
-    networkError()
-    send.disabled = false
+    say(t(lang, 'network'), 'error')
+  } finally {
+    countdown.render()
   }
 })
 
 $('form').addEventListener('submit', async (event) => {
   event.preventDefault()
+  if (!mobile.value.trim()) {
+    say(t(lang, 'enterMobile'), 'error')
+    return mobile.focus()
+  }
   if (!/^\d{4,10}$/.test(code.value.trim())) {
-    say('请输入短信中的数字验证码。Please enter the digits from the text message.', 'error')
+    say(t(lang, 'enterCode'), 'error')
     return code.focus()
   }
   verify.disabled = true
   try {
-    const { status, body } = await post('/v1/sms-codes/verify', { mobile: mobile.value.trim(), purpose: purpose.value, code: code.value.trim() })
+    const { status, body } = await verifyCode(mobile.value.trim(), flow, code.value.trim())
     if (status === 200 && body.verified) {
-      // The token is for the app's backend (docs/integration.md): said, never shown or logged.
-      say(body.token
-        ? '验证成功，已签发验证令牌。Verified — a verification token was issued for your app\'s backend.'
-        : '验证成功！Verified — your number is confirmed.', 'success')
-      clearInterval(timer)
-      return
+      verifiedMobile = masked(mobile.value.trim())
+      renderVerifiedNote($('verified-note'), body, lang)
+      showStep('done')
+      render()
+      $('next').focus()
+    } else {
+      say(errorText(lang, status, body), 'error')
     }
-    const left = typeof body.attemptsLeft === 'number' ? ` (${body.attemptsLeft} 次机会 / tries left)` : ''
-    say(`${body.message ?? `Unexpected answer (${status}).`}${left}`, 'error')
   } catch {
-    networkError()
+    say(t(lang, 'network'), 'error')
+  } finally {
+    verify.disabled = false
   }
-  verify.disabled = false
 })
+
+$('again').addEventListener('click', () => {
+  mobile.value = ''
+  openFlow()
+  mobile.focus()
+})
+
+$('lang').addEventListener('click', () => {
+  lang = lang === 'zh' ? 'en' : 'zh'
+  localStorage.setItem('lang', lang)
+  render()
+  if (message.dataset.state !== 'idle') say('')
+})
+
+window.addEventListener('hashchange', openFlow)
+openFlow()

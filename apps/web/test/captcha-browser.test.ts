@@ -113,7 +113,7 @@ if (!existsSync(CHROMIUM)) {
       const line = await sender.waitForLine((l) => /console provider/.test(String(l.msg)) && /code is \d+/.test(String(l.msg)), 20_000)
       await page.fill('#code', /code is (\d+)/.exec(String(line.msg))![1]!)
       await page.click('#verify')
-      await page.waitForSelector('#message[data-state="success"]:has-text("verification token was issued")')
+      await page.waitForSelector('#verified-note:has-text("verification token was issued")')
       t.notMatch(await page.textContent('body'), /eyJ[\w-]+\.[\w-]+\./, 'the token itself is not shown')
       t.notOk(consoleLines.some((l) => /eyJ[\w-]+\./.test(l)), 'nor written to the browser console')
     })
