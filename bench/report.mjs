@@ -12,14 +12,15 @@ const us = (x) => `${Math.round(x)} µs`
 
 /** The issue's table, one line per server: the medians over the rounds. */
 export function peerLines(http) {
-  const line = (label, f) => [label, thousands(f.requestsPerSec), `${f.latencyP99Ms} ms`, ms(f.nodeCpuMsPerRequest), us(f.redisCpuMicrosPerRequest), String(f.redisCommandsPerRequest)]
+  const line = (label, f) => [label, thousands(f.requestsPerSec), `${f.latencyP99Ms} ms`, ms(f.nodeCpuMsPerRequest), us(f.redisCpuMicrosPerRequest), String(f.redisCommandsPerRequest), `${f.non2xx} / ${f.errors}`]
   return [
     ...sendPeers.map((p) => line(p.label, http.send[p.id])),
     line(verifyReference.label, http.verify.reference),
     line(apiVerify.label, http.verify.api),
   ]
 }
-const PEER_HEADER = ['server', 'req/s', 'p99', 'Node CPU per request', 'Redis CPU per request', 'Redis commands per request']
+// A figure is per 2xx answer: the last column shows that (nearly) every request got one.
+const PEER_HEADER = ['server', 'req/s', 'p99', 'Node CPU per request', 'Redis CPU per request', 'Redis commands per request', 'non-2xx / errors']
 
 const range = (r) => `${r.median} (${r.min}–${r.max} over ${r.perRound.length} rounds)`
 const verdict = (r) => (r.target ? `target ${r.target.atMost !== undefined ? '<=' : '>='} ${r.target.atMost ?? r.target.atLeast}: ${r.met ? 'met' : 'NOT met'}` : '')
