@@ -3,7 +3,7 @@
 import autocannon from 'autocannon'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { connect } from 'node:net'
 
 const STARTUP_DEADLINE_MS = 30_000
@@ -22,6 +22,7 @@ const portAnswers = (port) => new Promise((resolve) => {
 export async function startServer(script, env, nodeArgs = []) {
   const devNull = openSync('/dev/null', 'w')
   const child = spawn(process.execPath, [...nodeArgs, script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', devNull, 'inherit'] })
+  closeSync(devNull) // the child holds its own copy
   let exited = null
   child.once('exit', (code) => { exited = code })
   const deadline = Date.now() + STARTUP_DEADLINE_MS
