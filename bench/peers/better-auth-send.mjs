@@ -4,10 +4,11 @@
 // its rate limiter on and counting in Redis with a ceiling no bench reaches (as the service's
 // limits are raised, not switched off), and a sendOTP that does nothing. Mounted in Fastify
 // the way Better Auth's Fastify integration page does: a catch-all route turning the request
-// into a Fetch Request for auth.handler.
+// into a Fetch Request (headers through fromNodeHeaders) for auth.handler.
 import { redisStorage } from '@better-auth/redis-storage'
 import { betterAuth } from 'better-auth'
 import { memoryAdapter } from 'better-auth/adapters/memory'
+import { fromNodeHeaders } from 'better-auth/node'
 import { phoneNumber } from 'better-auth/plugins'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
@@ -36,8 +37,7 @@ app.route({
   method: ['GET', 'POST'],
   url: '/api/auth/*',
   async handler(request, reply) {
-    const headers = new Headers()
-    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers.append(name, String(value))
+    const headers = fromNodeHeaders(request.headers)
     headers.set('x-client-ip', request.ip)
     const response = await auth.handler(new Request(new URL(request.url, `http://${request.headers.host}`), {
       method: request.method,
