@@ -47,17 +47,22 @@ export async function startRedisServer() {
 }
 
 /**
- * Node CPU (this process: the consumer runs in it) and Redis CPU per job over `drain`, in µs.
+ * Node CPU (this process: the consumer runs in it) and Redis CPU per job over `drain`, in µs,
+ * and the drain's `window` in µs of CLOCK_MONOTONIC (for profile.mjs).
  * This process also polls for the end (one XINFO per 5 ms), for both consumers alike.
  */
 async function cpuPerJob(redis, jobs, drain) {
+  await redis.config('RESETSTAT') // so INFO commandstats after the drain counts the drain (profile.mjs reads it)
   const node = process.cpuUsage()
   const redisBefore = await redisCpuSeconds(redis)
+  const from = nowMicros()
   const result = await drain()
+  const window = { from, to: nowMicros() }
   const used = process.cpuUsage(node)
   const redisSeconds = (await redisCpuSeconds(redis)) - redisBefore
-  return { ...result, nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
+  return { ...result, window, nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
 }
+const nowMicros = () => Number(process.hrtime.bigint() / 1000n)
 
 const mobileOf = (i) => `+86139${String(i).padStart(8, '0')}`
 
