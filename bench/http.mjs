@@ -1,26 +1,40 @@
-// Drives POST /v1/sms-codes with a fresh mobile per request, against a server
-// running as its own process, so the load generator does not share its event loop.
+// Runs a server as its own process (so the load generator does not share its event loop)
+// and drives one of its routes with autocannon, a fresh request body per request.
 import autocannon from 'autocannon'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { closeSync, openSync } from 'node:fs'
+import { connect } from 'node:net'
 
-export async function startServer(script, env) {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  let buffered = ''
-  await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code} before listening`)))
-    child.stdout.on('data', function onData(chunk) {
-      buffered += chunk
-      if (buffered.includes('listening')) {
-        child.stdout.off('data', onData)
-        child.stdout.resume() // keep draining the request log
-        resolve()
-      }
-    })
-  })
+const STARTUP_DEADLINE_MS = 30_000
+
+const portAnswers = (port) => new Promise((resolve) => {
+  const socket = connect(port, '127.0.0.1')
+  socket.once('connect', () => { socket.destroy(); resolve(true) })
+  socket.once('error', () => resolve(false))
+})
+
+/**
+ * Starts `node [nodeArgs] script` with exactly `env` (plus PATH) and waits until its port accepts.
+ * Its stdout (the request log at LOG_LEVEL=info) goes to /dev/null: the server pays for
+ * writing each line, as it would into a log pipe, and the bench process does not read them.
+ */
+export async function startServer(script, env, nodeArgs = []) {
+  const devNull = openSync('/dev/null', 'w')
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', devNull, 'inherit'] })
+  closeSync(devNull) // the child holds its own copy
+  let exited = null
+  child.once('exit', (code) => { exited = code })
+  const deadline = Date.now() + STARTUP_DEADLINE_MS
+  while (!(await portAnswers(Number(env.PORT)))) {
+    if (exited !== null) throw new Error(`${script} exited ${exited} before listening`)
+    if (Date.now() > deadline) throw new Error(`${script} did not listen on ${env.PORT} within ${STARTUP_DEADLINE_MS} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
   return {
+    pid: child.pid,
     async stop() {
-      if (child.exitCode !== null) return
+      if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
       await once(child, 'exit')
     },
@@ -28,25 +42,34 @@ export async function startServer(script, env) {
 }
 
 let mobileCounter = 0
-/** a valid, fresh mainland mobile per request: 139 + 8 digits */
-const nextMobile = (prefix) => `${prefix}${String(mobileCounter++ % 100_000_000).padStart(8, '0')}`
+/** a valid, fresh mainland mobile: a 3-digit prefix + 8 digits */
+export const nextMobile = (prefix) => `${prefix}${String(mobileCounter++ % 100_000_000).padStart(8, '0')}`
 
-export async function loadSendRoute({ port, seconds = 10, connections = 64, prefix = '139' }) {
+const HEADERS = { 'content-type': 'application/json', host: '127.0.0.1', origin: 'http://127.0.0.1:8080' }
+
+/**
+ * POSTs `body()` to `path` over 64 connections, for `seconds` or, when `amount` is given,
+ * for exactly that many requests (a verify load has one right code per request).
+ */
+export async function load({ port, path, body, seconds, amount, connections = 64 }) {
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}/v1/sms-codes`,
+    url: `http://127.0.0.1:${port}${path}`,
     method: 'POST',
     connections,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', host: '127.0.0.1', origin: 'http://127.0.0.1:8080' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ mobile: nextMobile(prefix), purpose: 'register' }) }) }],
+    ...(amount === undefined ? { duration: seconds } : { amount }),
+    headers: HEADERS,
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(body()) }) }],
   })
-  const accepted = result.statusCodeStats?.['202']?.count ?? 0
+  const answered = Object.entries(result.statusCodeStats ?? {})
+    .filter(([status]) => status.startsWith('2'))
+    .reduce((sum, [, s]) => sum + s.count, 0)
   return {
-    requestsPerSec: Math.round(result.requests.average),
+    // total over elapsed time: a run of `amount` requests ends inside a second, which a per-second average would count as a slow second
+    requestsPerSec: Math.round(result.requests.total / result.duration),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     total: result.requests.total,
-    accepted,
+    accepted: answered,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   }

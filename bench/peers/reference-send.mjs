@@ -1,5 +1,6 @@
 // The bare reference for the send route: a plain Fastify route running one Lua
-// script (SET NX EX + SET EX + XADD) with auto-pipelining, and nothing else.
+// script (SET NX EX + SET EX + XADD) with auto-pipelining, and nothing else:
+// no validation, no limits beyond the cooldown, no logging.
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 
@@ -17,5 +18,4 @@ app.post('/v1/sms-codes', async (req, reply) => {
   return reply.code(ok ? 202 : 429).send({ ok })
 })
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
-console.log(JSON.stringify({ msg: 'api listening' }))
 process.on('SIGTERM', () => app.close().then(() => { redis.disconnect(); process.exit(0) }))
