@@ -30,7 +30,6 @@ async function main(): Promise<void> {
     throw err
   }
   const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination({ dest: 1, sync: false }))
-  for (const warning of localOnlyWarnings(config, ['JOB_SEAL_KEY'])) logger.warn(warning)
   let providers: Provider[]
   try {
     providers = await buildProviders(config, logger)
@@ -41,6 +40,8 @@ async function main(): Promise<void> {
     }
     throw err
   }
+  // Warnings only once the configuration is known to start: a refused start prints its one line alone.
+  for (const warning of localOnlyWarnings(config, ['JOB_SEAL_KEY'])) logger.warn(warning)
   await Promise.all(providers.map((p) => p.ready?.()))
   for (const { provider, purposes } of purposesWithoutTemplate(config)) {
     logger.warn({ provider, purposes }, 'no template for these purposes: their codes will fail for good (dead letters)')
