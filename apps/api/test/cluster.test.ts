@@ -1,5 +1,5 @@
 import t from 'tap'
-import { configSchema, createRedis, FAIL_FAST, loadConfig } from '@sms-verify/shared'
+import { configSchema, createRedis, FAIL_FAST, loadConfig, recordOf } from '@sms-verify/shared'
 import { startRedisCluster, waitFor } from '@sms-verify/testing'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from '../src/app.js'
@@ -25,7 +25,7 @@ t.test('cluster mode: send, race, per-IP limit with refunds, verify, status', as
   const p = Number(requestId.split('-')[0])
   const stream = `sms:jobs:{${p}}`
   const entries = await cluster.client(await cluster.masterOf(stream)).xrange(stream, '-', '+')
-  const job = entries.map(([, f]) => Object.fromEntries(f.flatMap((_, i) => (i % 2 ? [] : [[f[i]!, f[i + 1]!]])))).find((j) => j.requestId === requestId)
+  const job = entries.map(([, f]) => recordOf<string>(f)).find((j) => j.requestId === requestId)
   t.ok(job, 'queued on the partition stream')
   t.equal((await getStatus(app, requestId)).body.status, 'queued')
 

@@ -1,5 +1,5 @@
 import type { Partition, RedisClient } from '@sms-verify/shared'
-import { maskMobilesIn } from '@sms-verify/shared'
+import { maskMobilesIn, recordOf } from '@sms-verify/shared'
 import { fieldsOf, jobView, type JobView } from './job-view.js'
 
 /**
@@ -15,8 +15,7 @@ export const DEAD_LETTER_FIELDS = ['reason', 'error', 'lastError', 'failedAt', '
  * be marked expired.
  */
 export function unreplayable(flat: readonly string[], now: number): 'no_code' | 'expired' | undefined {
-  const f: Record<string, string> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
+  const f = recordOf<string>(flat)
   if (f.kind !== 'code') return undefined
   if (f.code === undefined && f.sealed === undefined) return 'no_code'
   if (Number(f.expiresAt) <= now) return 'expired'

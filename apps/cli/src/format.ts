@@ -1,3 +1,4 @@
+import { recordOf } from '@sms-verify/shared'
 /** Plain aligned columns; the first row is the header. */
 export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = rows.map((r) => r.map(String))
@@ -7,10 +8,7 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): stri
 
 /** Redis replies of the form [k1, v1, k2, v2, …] as an object. */
 export function pairs(reply: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  if (!Array.isArray(reply)) return out
-  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1]
-  return out
+  return Array.isArray(reply) ? recordOf(reply) : {}
 }
 
 export const isoTime = (ms: number): string => (Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : '-')

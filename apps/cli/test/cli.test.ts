@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GROUP, keys, MINUTE_MS, sentBucketOf } from '@sms-verify/shared'
+import { GROUP, keys, MINUTE_MS, recordOf, sentBucketOf } from '@sms-verify/shared'
 import { startRedis } from '@sms-verify/testing'
 import { codeJob, deadFields, partitionsOf, sms, startSms } from './helpers/sms.js'
 
@@ -96,7 +96,7 @@ t.test('four partitions: stats sum, dead list masks, replay one and all, purge n
   t.match(one.json, { replayed: 1, entries: [{ partition: 1, deadId: deadIds[0], requestId: deadJobs[0]!.requestId }] })
   t.equal(await redis.xlen(keys(ps[1]!).dead), 0)
   const [requeued] = await redis.xrevrange(keys(ps[1]!).jobs, '+', '-', 'COUNT', 1)
-  const fields = Object.fromEntries(requeued![1].flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]]])))
+  const fields = recordOf<string>(requeued![1])
   t.match(fields, { requestId: deadJobs[0]!.requestId, mobile: '+8613811112222', sealed: 'c2VhbGVk', attempts: '0', kind: 'code', v: '1' })
   for (const f of ['reason', 'lastError', 'failedAt', 'entryId']) t.notOk(f in fields, `dead-letter field ${f} is dropped`)
   t.equal(await redis.hget(keys(ps[1]!).request(deadJobs[0]!.requestId), 'status'), 'queued', 'failed status reopened')

@@ -1,4 +1,4 @@
-import type { Config } from '@sms-verify/shared'
+import { recordOf, type Config } from '@sms-verify/shared'
 
 /** Claim stale entries at half the idle time, at least every 5 s. */
 export const claimInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
@@ -27,9 +27,7 @@ export interface GroupInfo { name: string, pending: number, lastDeliveredId: str
 /** XINFO GROUPS reply (a list of flat field/value lists) → typed records. */
 export function parseGroups(raw: unknown[]): GroupInfo[] {
   return raw.map((g) => {
-    const f: Record<string, unknown> = {}
-    const list = g as unknown[]
-    for (let i = 0; i + 1 < list.length; i += 2) f[String(list[i])] = list[i + 1]
+    const f = recordOf(g as unknown[])
     return {
       name: String(f.name),
       pending: Number(f.pending ?? 0),

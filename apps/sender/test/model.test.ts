@@ -1,4 +1,4 @@
-import { GROUP, bulkJobs, createRedis, keys, partition, type Config, type RedisClient } from '@sms-verify/shared'
+import { GROUP, bulkJobs, createRedis, keys, recordOf, partition, type Config, type RedisClient } from '@sms-verify/shared'
 import { startRedis, waitFor } from '@sms-verify/testing'
 import fc from 'fast-check'
 import { pino } from 'pino'
@@ -190,7 +190,7 @@ function fail(message: string): never { throw new Error(message) }
 async function checkModel(provider: ScriptedProvider, codes: string[], bulks: Array<{ id: string, mobiles: string[], jobOf: Map<string, string> }>, window: Set<string>) {
   const delivered = new Map<string, number>()
   for (const c of provider.calls) if (c.delivered) for (const m of c.mobiles) delivered.set(`${c.requestId}/${m}`, (delivered.get(`${c.requestId}/${m}`) ?? 0) + 1)
-  const dead = (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 === 0 ? [[v, f[i + 1]]] : []))) as Record<string, string>)
+  const dead = (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => recordOf<string>(f))
   for (const id of codes) {
     const st = await statusOf(plain, id)
     const n = [...delivered].filter(([key]) => key.startsWith(`${id}/`)).reduce((a, [, v]) => a + v, 0)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { partition } from '@sms-verify/shared'
+import { partition, recordOf } from '@sms-verify/shared'
 import { startFakeAliyun, startFakeTencent, startRedis, waitFor, type FakeAliyun, type FakeTencent, type RedisServer, type RunningProcess } from '@sms-verify/testing'
 import { enqueueCode, mobileOf, statusOf } from './helpers/jobs.js'
 import { fakeProviderEnv, runSenderToExit, startProviderSender } from './helpers/provider-sender.js'
@@ -97,7 +97,7 @@ t.test('failover aliyun → tencent: 503, a balance of zero and a wrong AccessKe
   await waitFor(async () => (await statusOf(redis, id)).status === 'failed', { timeout: 15_000, what: 'the bad number failed' })
   t.equal(tencent.accepted.filter((a) => a.mobile === bad).length, 0, 'Tencent was not tried')
   const [dead] = await redis.xrange(partition(0, 1, false).deadStream, '-', '+')
-  t.match(Object.fromEntries(dead![1].flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]!]] : []))), { requestId: id, reason: 'permanent' })
+  t.match(recordOf<string>(dead![1]), { requestId: id, reason: 'permanent' })
 })
 
 t.test('a wrong AccessKey: in a list the job fails over to Tencent; with Aliyun alone it fails for good after one call', async (t) => {

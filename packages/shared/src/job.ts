@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { recordOf } from './fields.js'
 import { PurposeSchema } from './purpose.js'
 
 /**
@@ -111,8 +112,7 @@ export type DecodeResult = { ok: true, job: Job } | { ok: false, reason: string 
 
 /** Flat field/value list from XREADGROUP → a checked Job, or why it is not one. */
 export function decodeJob(fields: readonly string[]): DecodeResult {
-  const raw: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i]!] = fields[i + 1]
+  const raw = recordOf(fields)
   try {
     for (const k of LISTS) if (typeof raw[k] === 'string') raw[k] = raw[k] === '' ? [] : raw[k].split(',')
     if (typeof raw.params === 'string') raw.params = JSON.parse(raw.params)

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { allPartitions, GROUP, type Partition } from '@sms-verify/shared'
+import { allPartitions, GROUP, recordOf, type Partition } from '@sms-verify/shared'
 import { freePort, reapOnExit, runNode, TEST_SECRETS, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
 import { Redis } from 'ioredis'
 import { TEST_KEYS } from '../../../sender/test/helpers/test-provider.mjs'
@@ -158,11 +158,7 @@ export async function drained(cluster: RedisCluster, partitions: readonly Partit
   return all.every((s) => s.pending === 0 && (s.entriesAdded === 0 || s.caughtUp))
 }
 
-function fields(raw: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1]
-  return out
-}
+const fields = (raw: unknown[]): Record<string, unknown> => recordOf(raw)
 
 /**
  * SIGKILLs a node the way its host would lose it, remembering how to bring it back: the
