@@ -23,6 +23,17 @@ export class Circuit {
     return this.#state
   }
 
+  /** While open: when it half-opens (epoch ms); undefined otherwise. */
+  get halfOpensAt(): number | undefined {
+    return this.state === 'open' ? this.#openedAt + this.cooldownMs : undefined
+  }
+
+  /** Whether tryAcquire would admit a call now, without taking the trial. */
+  get admits(): boolean {
+    const state = this.state
+    return state === 'closed' || (state === 'half-open' && !this.#trialInFlight)
+  }
+
   /** Whether a call may go through now; a half-open circuit admits one trial. */
   tryAcquire(): boolean {
     const state = this.state

@@ -37,6 +37,28 @@ export class Failover {
   reportsReceipts(name: string): boolean { return this.#entries.some((e) => e.provider.name === name && e.provider.receipts === true) }
   circuit(name: string): Circuit | undefined { return this.#entries.find((e) => e.provider.name === name)?.circuit }
 
+  /** Each provider and whether its circuit is open (for the metrics gauge). */
+  openCircuits(): Array<{ provider: string, open: boolean }> {
+    return this.#entries.map((e) => ({ provider: e.provider.name, open: e.circuit.state === 'open' }))
+  }
+
+  /** Whether some provider's circuit would admit a call now. */
+  admitsCall(): boolean { return this.#entries.some((e) => e.circuit.admits) }
+
+  /**
+   * While every provider's circuit is open: the earliest time one half-opens (epoch ms) and
+   * the providers; undefined while any is closed or half-open.
+   */
+  allOpen(): { until: number, providers: string[] } | undefined {
+    let until = Number.POSITIVE_INFINITY
+    for (const { circuit } of this.#entries) {
+      const at = circuit.halfOpensAt
+      if (at === undefined) return undefined
+      until = Math.min(until, at)
+    }
+    return { until, providers: this.names }
+  }
+
   /** One round for a code message, making at most `maxCalls` provider calls. */
   async send(message: CodeMessage, maxCalls: number): Promise<RoundResult> {
     let calls = 0

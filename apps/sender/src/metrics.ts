@@ -21,7 +21,11 @@ export class SenderMetrics {
     name: 'sms_enqueue_to_delivered_seconds', help: 'from the API queueing a job to the carrier delivering it (pulled receipts)',
     buckets: [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry],
   })
+  readonly putBack = new Counter({
+    name: 'sms_jobs_put_back_total', help: 'jobs put back without a provider call because every circuit was open (not counted as attempts)', registers: [this.registry],
+  })
   #sampler: (() => Promise<StreamSample[]>) | undefined
+  #circuits: (() => Array<{ provider: string, open: boolean }>) | undefined
 
   constructor() {
     // The event-loop-lag sampler wakes the process at this precision; prom-client's 10 ms default alone costs ~1% of a core when idle.
@@ -38,6 +42,14 @@ export class SenderMetrics {
         }
       },
     })
+    new Gauge({
+      name: 'sms_provider_circuit_open', help: "1 while the provider's circuit breaker in this sender is open (no calls until it half-opens), else 0",
+      labelNames: ['provider'] as const, registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const c of metrics.#circuits?.() ?? []) this.set({ provider: c.provider }, c.open ? 1 : 0)
+      },
+    })
     gauge('sms_stream_length', 'entries in the partition stream (XLEN)', (s) => s.length)
     gauge('sms_stream_pending', 'entries delivered to a sender and not yet acked (XPENDING)', (s) => s.pending)
     gauge('sms_stream_lag', 'entries not yet delivered to any sender (XINFO GROUPS lag)', (s) => s.lag)
@@ -48,6 +60,9 @@ export class SenderMetrics {
     this.receipts.inc({ provider: r.provider, status: r.delivered ? 'delivered' : 'undelivered', result })
     if (r.delivered && result === 'applied' && queuedAt !== undefined) this.enqueueToDelivered.observe(Math.max(0, r.at - queuedAt) / 1000)
   }
+
+  /** The sender plugs in its failover's circuits, read on scrape. */
+  setCircuits(circuits: () => Array<{ provider: string, open: boolean }>): void { this.#circuits = circuits }
 
   /** The sender plugs in its stream reader; one scrape samples Redis once for all three gauges. */
   setSampler(sampler: () => Promise<StreamSample[]>): void { this.#sampler = sampler }

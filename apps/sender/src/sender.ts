@@ -11,6 +11,7 @@ import { Failover } from './failover.js'
 import type { SenderMetrics, StreamSample } from './metrics.js'
 import type { Provider } from './provider.js'
 import { failoverOptions } from './providers/index.js'
+import { SenderPause } from './pause.js'
 import {
   deadLetterScript, defineSenderScripts, finishScript, jobKeys, leaseScript, promoteScript, retryScript, unleaseScript,
   type FinishItem, type LeaseItem, type PromotePartition,
@@ -142,6 +143,8 @@ export class Sender {
   /** the shutdown deadline (epoch ms), once close() was called */
   #deadline = Number.POSITIVE_INFINITY
   #groupsReady: Promise<void> | undefined
+  /** while every provider's circuit is open: no reads, leases or claims (pause.ts) */
+  readonly #pause: SenderPause
 
   constructor(options: SenderOptions) {
     this.#o = options
@@ -163,7 +166,16 @@ export class Sender {
     const group = (partitions: Partition[]): ReadGroup =>
       ({ partitions, streams: partitions.map((p) => p.stream), client: undefined, reading: undefined, hot: true, failures: 0 })
     this.#groups = clusterMode(this.#c) ? this.#partitions.map((p) => group([p])) : [group(this.#partitions)]
+    this.#pause = new SenderPause({
+      redis: this.#redis, consumer: this.consumer, logger: this.#log, allOpen: () => this.#failover.allOpen(),
+      handBack: async () => { const count = await this.#handBack(); this.#afterRelease(); return count },
+      resumed: () => { this.#pump(); this.#wake() },
+    })
+    options.metrics?.setCircuits(() => this.#failover.openCircuits())
   }
+
+  /** Whether every provider's circuit is open, so this sender takes no work (see pause.ts). */
+  get paused(): boolean { return this.#pause.paused }
 
   /** Jobs in the window (leasing or sending) or writing their completion. */
   get inFlight(): number { return this.#active + this.#unfinished }
@@ -221,7 +233,10 @@ export class Sender {
     for (const wake of this.#sleepers) wake()
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['await the reads', () => this.#awaitReads(deadline)],
-      ['hand back unstarted entries', () => this.#until(this.#handBack(), deadline)],
+      ['end the pause', () => this.#pause.stop()],
+      ['hand back unstarted entries', () => this.#until(this.#handBack().then((count) => {
+        if (count > 0) this.#log.info({ count }, 'sender close: entries read but not started handed back for another replica')
+      }), deadline)],
       ['await the jobs in flight', () => this.#awaitInFlight(deadline)],
       ['close the blocking connections', async () => { for (const g of this.#groups) if (g.client && g.client !== this.#o.blockingRedis) g.client.disconnect() }],
     ]
@@ -240,17 +255,21 @@ export class Sender {
     }
   }
 
-  /** XCLAIM with a huge IDLE: a peer's next XAUTOCLAIM takes them without waiting SENDER_CLAIM_IDLE_MS. */
-  async #handBack(): Promise<void> {
+  /**
+   * Hands back what this process holds and has not started (close, pause): leases taken ahead
+   * are given back, and entries go back with XCLAIM and a huge IDLE, so a peer's next XAUTOCLAIM
+   * takes them without waiting SENDER_CLAIM_IDLE_MS. Returns how many entries went back.
+   */
+  async #handBack(): Promise<number> {
     await Promise.all(this.#leaseCalls) // what they lease joins #ready, handed back below
     const ready = this.#ready.splice(0)
     await this.#unlease(ready)
     const entries = [...this.#reclaimed.splice(0), ...this.#fresh.splice(0), ...ready.map((h) => h.e)]
-    if (entries.length === 0) return
+    if (entries.length === 0) return 0
     for (const e of entries) this.#holding.delete(e.key)
     await Promise.all([...byPartition(entries, (e) => e)].map(([p, list]) =>
       this.#redis.call('XCLAIM', p.stream, GROUP, this.consumer, 0, ...list.map((e) => e.id), 'IDLE', HANDBACK_IDLE_MS, 'JUSTID')))
-    this.#log.info({ count: entries.length }, 'sender close: entries read but not started handed back for another replica')
+    return entries.length
   }
 
   /** Gives back the leases of ready jobs that never started (unlease.lua), one call per partition. */
@@ -260,7 +279,7 @@ export class Sender {
       try {
         await this.#redis.senderUnlease(p.stream, ...unleaseScript.args(list.map((h) => ({ keys: jobKeys(k, h.job), entryId: h.e.id, token: h.token, base: h.base }))))
       } catch (err) {
-        this.#log.warn({ err, partition: p.index, count: list.length }, 'sender close: giving back leases taken ahead failed; a peer takes those entries once the leases expire')
+        this.#log.warn({ err, partition: p.index, count: list.length }, 'giving back leases taken ahead failed; a peer takes those entries once the leases expire')
       }
     }))
   }
@@ -291,7 +310,7 @@ export class Sender {
    */
   async #run(): Promise<void> {
     while (this.#running) {
-      for (const g of this.#groups) {
+      for (const g of this.#pause.paused ? [] : this.#groups) {
         const room = this.#room()
         // While the read-ahead still holds entries, wait for room for a worthwhile batch: many tiny reads cost more than they bring.
         if (room <= 0 || (room < this.#readBatch / 2 && this.#reclaimed.length + this.#fresh.length + this.#ready.length > 0)) break
@@ -349,6 +368,7 @@ export class Sender {
 
   /** A read without BLOCK on the command connection (tick()); cluster reads of all partitions are independent. */
   async #readNow(room: number): Promise<number> {
+    if (this.#pause.paused) return 0
     const results = await Promise.allSettled(this.#groups.map(async (g) => {
       const count = Math.max(1, Math.ceil(room / this.#groups.length))
       const reply = await this.#redis.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', count,
@@ -408,7 +428,10 @@ export class Sender {
       into.push(e)
       taken++
     }
-    if (taken > 0) this.#pump()
+    // Read while the pause began (a blocked read came back): straight back to the peers.
+    if (taken > 0 && this.#pause.paused) void this.#handBack().then(() => this.#afterRelease(), (err: unknown) =>
+      this.#log.warn({ err }, 'handing back entries read at the pause failed; they are claimed once idle'))
+    else if (taken > 0) this.#pump()
     return taken
   }
 
@@ -418,9 +441,11 @@ export class Sender {
    */
   #pump(): void {
     if (!this.#running && !this.#ticking) return
+    if (this.#pause.check()) return
     const now = Date.now()
     const renew: ToLease[] = []
-    while (this.#active < this.#c.SENDER_CONCURRENCY && this.#ready.length > 0) {
+    // A half-open circuit admits one trial: the jobs behind it wait here, leased, rather than take a round with no call.
+    while (this.#active < this.#c.SENDER_CONCURRENCY && this.#ready.length > 0 && this.#failover.admitsCall()) {
       const h = this.#ready.shift()!
       if (now - h.readyAt > this.#readyFreshMs) { renew.push({ e: h.e, token: h.token }); continue }
       this.#active++
@@ -611,6 +636,7 @@ export class Sender {
       case 'permanent': return this.#deadLetter(h.e, job, 'permanent', outcome.error, attempts, h.token)
       case 'carrier_limit': return this.#deadLetter(h.e, job, 'carrier_limit', outcome.error, attempts, h.token, Math.max(1, outcome.blockedUntil - Date.now()))
       case 'transient': {
+        if (round.calls === 0) return this.#putBack(h, job, outcome.error, '')
         if (attempts >= this.#c.SEND_MAX_ATTEMPTS) return this.#deadLetter(h.e, job, 'attempts_exhausted', outcome.error, attempts, h.token)
         const timedOut = round.tried.some((t) => t.kind === 'transient' && t.timeout === true)
         return this.#retry(h, { ...job, attempts }, outcome.error, '', timedOut)
@@ -695,6 +721,7 @@ export class Sender {
       ...(job.purpose ? { purpose: job.purpose } : {}), ...(job.templateId ? { templateId: job.templateId } : {}),
     }, maxCalls)
     for (const o of round.outcomes) if (o.provider) this.#o.metrics?.sends.inc({ provider: o.provider, outcome: o.kind })
+    if (round.calls === 0) return this.#putBack(h, job, 'every provider circuit is open', '')
     const attempts = h.base + round.calls
     const canRetry = attempts < this.#c.SEND_MAX_ATTEMPTS
     const results: Record<string, { status: string, provider?: string, messageId?: string, reason?: string, error?: string }> = {}
@@ -740,18 +767,34 @@ export class Sender {
     if (recorded) this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), recipients: job.mobiles.length, sent, attempts }, 'bulk job finished')
   }
 
-  async #retry(h: Leased, job: Job, error: string, results: string, timedOut: boolean): Promise<void> {
+  /**
+   * A round that made no call (every circuit open, or a half-open one's trial taken): the job goes
+   * back as it was, its attempts unchanged, and not before the first circuit half-opens, so it
+   * does not spin through the retry set meanwhile. Counted in sms_jobs_put_back_total.
+   */
+  async #putBack(h: Leased, job: Job, error: string, results: string): Promise<void> {
+    const notBefore = this.#failover.allOpen()?.until ?? 0
+    this.#o.metrics?.putBack.inc()
+    this.#pump() // pauses this sender if this round found every circuit open
+    return this.#retry(h, job, error, results, false, notBefore)
+  }
+
+  async #retry(h: Leased, job: Job, error: string, results: string, timedOut: boolean, notBefore = 0): Promise<void> {
     const k = this.#keys[h.e.p.index]!
     const now = Date.now()
-    const due = now + backoffMs(job.attempts, this.#c.SEND_BACKOFF_BASE_MS, this.#c.SEND_BACKOFF_CAP_MS)
+    const due = Math.max(notBefore, now + backoffMs(job.attempts, this.#c.SEND_BACKOFF_BASE_MS, this.#c.SEND_BACKOFF_CAP_MS))
     const scheduled = retryScript.reply(await this.#redis.senderRetry(...retryScript.args({
       stream: h.e.p.stream, retries: k.retries, keys: jobKeys(k, job), group: GROUP, entryId: h.e.id, now, due,
       member: JSON.stringify(encodeJob(job)), token: h.token, keepLease: timedOut, results, attempts: job.attempts, error,
     })))
     if (scheduled !== undefined) {
       this.#retrying.add(h.e.p.index)
-      this.#o.metrics?.retries.inc()
-      this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
+      if (notBefore > 0) {
+        this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), attempts: job.attempts, inMs: scheduled - now }, 'no provider call (every circuit open); put back until one half-opens')
+      } else {
+        this.#o.metrics?.retries.inc()
+        this.#log.info({ requestId: job.requestId, jobId: jobIdOf(job), attempts: job.attempts, inMs: scheduled - now, error, timedOut }, 'transient failure; retry scheduled')
+      }
     } else {
       this.#log.warn({ requestId: job.requestId, jobId: jobIdOf(job) }, 'transient failure, but another handling took the job over meanwhile; not rescheduled')
     }
@@ -870,6 +913,7 @@ export class Sender {
    * behind a backlog. Entries trimmed or deleted meanwhile are acked.
    */
   async claim(): Promise<number> {
+    if (this.#pause.paused) return 0
     let claimed = 0
     let more = false
     for (const p of this.#partitions) {

@@ -91,4 +91,6 @@ export const globalKeys = {
   rateLimitPrefix: RATE_LIMIT_PREFIX,
   /** the plugin's counter of one IP, for the send routes, which count it inside their own script (one round trip) */
   requestCounter: (ip: string) => `${RATE_LIMIT_PREFIX}${ip}`,
+  /** a sender's pause record (paused-sender.ts), set with a TTL while every provider's circuit is open; read by `pnpm sms stats` */
+  pausedSender: (consumer: string) => `sms:paused-sender:${consumer}`,
 } as const
