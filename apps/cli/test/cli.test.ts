@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GROUP, keys, MINUTE_MS, recordOf, sentBucketOf } from '@sms-verify/shared'
+import { GROUP, globalKeys, keys, MINUTE_MS, recordOf, sentBucketOf } from '@sms-verify/shared'
 import { startRedis } from '@sms-verify/testing'
 import { codeJob, deadFields, partitionsOf, sms, startSms } from './helpers/sms.js'
 
@@ -23,6 +23,10 @@ t.test('stats on one partition: length, lag, pending per consumer, dead letters,
   await redis.set(k.sentCounter(bucket), 2)
   await redis.set(k.sentCounter(bucket - 3), 1)
   await redis.set(k.sentCounter(bucket - 12), 5)
+  // sender-a paused (every circuit open); a record of a consumer the group does not know is not listed.
+  const pause = { consumer: 'sender-a', providers: ['tencent'], since: Date.now() - 1000, resumeAt: Date.now() + 20_000 }
+  await redis.set(globalKeys.pausedSender('sender-a'), JSON.stringify(pause), 'PX', 60_000)
+  await redis.set(globalKeys.pausedSender('gone'), JSON.stringify({ ...pause, consumer: 'gone' }), 'PX', 60_000)
 
   const env = { REDIS_URL: server.url }
   const r = await sms(env, 'stats', '--json')
@@ -32,11 +36,13 @@ t.test('stats on one partition: length, lag, pending per consumer, dead letters,
   t.match(s.partitions[0], { stream: 'sms:jobs', deadStream: 'sms:jobs:dead', length: 4, group: true, consumers: 2, pending: 3, lag: 1, dead: 1, lastMinute: 3 })
   t.same(s.partitions[0]!.pendingByConsumer, { 'sender-a': 2, 'sender-b': 1 })
   t.match(s.totals, { length: 4, pending: 3, lag: 1, dead: 1, lastMinute: 3, pendingByConsumer: { 'sender-a': 2, 'sender-b': 1 } })
+  t.same((r.json as { paused: unknown }).paused, [pause], 'paused senders listed with their record')
 
   const human = await sms(env, 'stats')
   t.equal(human.code, 0)
   t.match(human.output, /sms:jobs\s+4\s+1\s+3\s+2\s+1\s+3/)
   t.match(human.output, /sender-a\s+2/)
+  t.match(human.output, /sender-a\s+tencent\s+\d+ s/, 'the paused sender, its providers and when it resumes')
 })
 
 t.test('four partitions: stats sum, dead list masks, replay one and all, purge needs --yes', async (t) => {

@@ -1,4 +1,6 @@
-import { GROUP, MINUTE_MS, SENT_BUCKET_MS, keys, sentBucketOf, type Partition, type RedisClient } from '@sms-verify/shared'
+import {
+  GROUP, MINUTE_MS, SENT_BUCKET_MS, decodePausedSender, globalKeys, keys, sentBucketOf, type PausedSender, type Partition, type RedisClient,
+} from '@sms-verify/shared'
 import type { Context } from '../context.js'
 import { pairs, table } from '../format.js'
 
@@ -31,6 +33,8 @@ export interface Stats {
     length: number, pending: number, lag: number, lagUnknown: number, dead: number, lastMinute: number,
     consumers: number, pendingByConsumer: Record<string, number>,
   }
+  /** senders whose every provider circuit is open: they take no work until `resumeAt` */
+  paused: PausedSender[]
 }
 
 const isNoKey = (err: unknown) => /no such key|NOGROUP/i.test(String(err))
@@ -66,6 +70,27 @@ async function sentLastMinute(redis: RedisClient, p: Partition, now: number): Pr
   return counts.reduce((sum, c) => sum + Number(c ?? 0), 0)
 }
 
+/** Consumer names of the group on one stream (XINFO CONSUMERS); none when the stream or group is missing. */
+async function consumerNames(redis: RedisClient, stream: string): Promise<string[]> {
+  try {
+    return ((await redis.xinfo('CONSUMERS', stream, GROUP)) as unknown[]).map((c) => String(pairs(c).name))
+  } catch (err) {
+    if (isNoKey(err)) return []
+    throw err
+  }
+}
+
+/** The pause records of the group's consumers (each sender writes its own while paused, with a TTL). */
+async function pausedSenders(redis: RedisClient, partitions: readonly Partition[]): Promise<PausedSender[]> {
+  const names = new Set((await Promise.all(partitions.map((p) => consumerNames(redis, p.stream)))).flat())
+  // One GET per consumer: in cluster mode each record is its own slot.
+  const records = await Promise.all([...names].sort().map((name) => redis.get(globalKeys.pausedSender(name))))
+  return records.flatMap((raw) => {
+    const record = raw === null ? undefined : decodePausedSender(raw)
+    return record ? [record] : []
+  })
+}
+
 export async function partitionStats(redis: RedisClient, p: Partition, now: number): Promise<PartitionStats> {
   const [length, group, byConsumer, dead, lastMinute] = await Promise.all([
     redis.xlen(p.stream), groupInfo(redis, p.stream), pendingByConsumer(redis, p.stream),
@@ -81,7 +106,9 @@ export async function partitionStats(redis: RedisClient, p: Partition, now: numb
 
 export async function collectStats(ctx: Context, now = Date.now()): Promise<Stats> {
   const redis = ctx.redis()
-  const partitions = await Promise.all(ctx.partitions.map((p) => partitionStats(redis, p, now)))
+  const [partitions, paused] = await Promise.all([
+    Promise.all(ctx.partitions.map((p) => partitionStats(redis, p, now))), pausedSenders(redis, ctx.partitions),
+  ])
   const totals: Stats['totals'] = { length: 0, pending: 0, lag: 0, lagUnknown: 0, dead: 0, lastMinute: 0, consumers: 0, pendingByConsumer: {} }
   for (const s of partitions) {
     totals.length += s.length
@@ -93,7 +120,7 @@ export async function collectStats(ctx: Context, now = Date.now()): Promise<Stat
     else totals.lag += s.lag
     for (const [name, n] of Object.entries(s.pendingByConsumer)) totals.pendingByConsumer[name] = (totals.pendingByConsumer[name] ?? 0) + n
   }
-  return { at: now, partitions, totals }
+  return { at: now, partitions, totals, paused }
 }
 
 export async function stats(ctx: Context): Promise<void> {
@@ -108,4 +135,8 @@ export async function stats(ctx: Context): Promise<void> {
   const consumers = Object.entries(t.pendingByConsumer)
   ctx.io.out('')
   ctx.io.out(consumers.length === 0 ? 'pending per consumer: none' : table([['consumer', 'pending'], ...consumers.sort((a, b) => b[1] - a[1])]))
+  ctx.io.out('')
+  const resumesIn = (p: PausedSender) => `${Math.max(0, Math.ceil((p.resumeAt - s.at) / 1000))} s`
+  ctx.io.out(s.paused.length === 0 ? 'paused senders: none' : table([['paused sender (every circuit open)', 'providers', 'resumes in'],
+    ...s.paused.map((p) => [p.consumer, p.providers.join(','), resumesIn(p)])]))
 }
