@@ -38,8 +38,13 @@ export class SenderPause {
 
   /** Pauses when every circuit is open; returns whether the sender is paused. Cheap when nothing changed. */
   check(): boolean {
-    if (this.paused || this.#stopped) return this.paused
+    if (this.#stopped) return this.paused
     const open = this.o.allOpen()
+    if (this.paused) {
+      // A round in flight at the pause answered since and closed a circuit: no need to wait for the timer.
+      if (!open) setImmediate(() => this.#wake())
+      return this.paused
+    }
     if (!open) return false
     this.#since = Date.now()
     this.#schedule(open)
@@ -68,8 +73,10 @@ export class SenderPause {
 
   /** A round in flight at the pause may have failed since and pushed the half-open time on. */
   #wake(): void {
+    if (!this.paused || this.#stopped) return
     const open = this.o.allOpen()
     if (open) return this.#schedule(open)
+    clearTimeout(this.#timer)
     this.#timer = undefined
     this.o.logger.info({ pausedMs: Date.now() - this.#since }, 'sender resumed')
     void this.#clearRecord()
