@@ -34,35 +34,27 @@ function algOf(key: KeyObject): TokenAlg | undefined {
 const refuse = (variable: string, what: string) =>
   new ConfigError(`invalid configuration: ${variable} ${what} (got a value that is not shown)`)
 
-function parsePrivate(pem: string): { key: KeyObject, alg: TokenAlg } {
-  const text = unescapePem(pem)
-  const wanted = 'must be a PEM PKCS#8 private key (BEGIN PRIVATE KEY), EC P-256 or Ed25519'
-  if (!text.startsWith('-----BEGIN PRIVATE KEY-----')) throw refuse(KEY_VAR, wanted)
+/** One PEM key of the given kind, EC P-256 or Ed25519, or a ConfigError naming `variable` that says `wanted`. */
+function parseKey(text: string, kind: 'PRIVATE' | 'PUBLIC', variable: string, wanted: string): { key: KeyObject, alg: TokenAlg } {
+  if (!text.startsWith(`-----BEGIN ${kind} KEY-----`)) throw refuse(variable, wanted)
   let key: KeyObject
   try {
-    key = createPrivateKey({ key: text, format: 'pem' })
+    key = kind === 'PRIVATE' ? createPrivateKey({ key: text, format: 'pem' }) : createPublicKey({ key: text, format: 'pem' })
   } catch {
-    throw refuse(KEY_VAR, wanted)
+    throw refuse(variable, wanted)
   }
   const alg = algOf(key)
-  if (!alg) throw refuse(KEY_VAR, wanted)
+  if (!alg) throw refuse(variable, wanted)
   return { key, alg }
 }
 
+function parsePrivate(pem: string): { key: KeyObject, alg: TokenAlg } {
+  return parseKey(unescapePem(pem), 'PRIVATE', KEY_VAR, 'must be a PEM PKCS#8 private key (BEGIN PRIVATE KEY), EC P-256 or Ed25519')
+}
+
 function parsePrevious(list: string): Array<{ key: KeyObject, alg: TokenAlg }> {
-  return list.split(';').map((pem) => unescapePem(pem)).filter(Boolean).map((text, i) => {
-    const wanted = `entry ${i + 1} must be a PEM public key (BEGIN PUBLIC KEY), EC P-256 or Ed25519`
-    if (!text.startsWith('-----BEGIN PUBLIC KEY-----')) throw refuse(PREVIOUS_VAR, wanted)
-    let key: KeyObject
-    try {
-      key = createPublicKey({ key: text, format: 'pem' })
-    } catch {
-      throw refuse(PREVIOUS_VAR, wanted)
-    }
-    const alg = algOf(key)
-    if (!alg) throw refuse(PREVIOUS_VAR, wanted)
-    return { key, alg }
-  })
+  return list.split(';').map((pem) => unescapePem(pem)).filter(Boolean).map((text, i) =>
+    parseKey(text, 'PUBLIC', PREVIOUS_VAR, `entry ${i + 1} must be a PEM public key (BEGIN PUBLIC KEY), EC P-256 or Ed25519`))
 }
 
 async function publicJwk(key: KeyObject, alg: TokenAlg): Promise<JWK> {
