@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { AbstractClient } from 'tencentcloud-sdk-nodejs-common'
+import { endpointSignedAs } from '@sms-verify/shared'
 import type { Captcha, CaptchaOutcome } from './captcha.js'
 import { CAPTCHA_TIMEOUT_MS } from './captcha.js'
 
@@ -22,21 +23,6 @@ export interface TencentCaptchaSettings {
   readonly url?: string | undefined
 }
 
-/**
- * The SDK signs (TC3-HMAC-SHA256) for the service `endpoint.split('.')[0]`,
- * so `127.0.0.1:9000` would be signed as service `127`. For a host that does
- * not start with `captcha.` the endpoint is a String object that reads as the
- * host everywhere but `split`, where it reads `captcha.<host>`. (The sender's
- * Tencent SMS provider does the same for `sms`.)
- */
-function endpointSignedAsCaptcha(host: string): string {
-  if (host.split('.')[0] === SERVICE) return host
-  const endpoint = new String(host)
-  const signedAs = `${SERVICE}.${host}`
-  Object.defineProperty(endpoint, 'split', { value: (sep: string | RegExp, limit?: number) => signedAs.split(sep, limit), enumerable: false })
-  return endpoint as unknown as string
-}
-
 interface DescribeCaptchaResultReply { CaptchaCode?: number, CaptchaMsg?: string }
 
 /** Tencent Cloud Captcha `DescribeCaptchaResult` (API 2019-07-22) through the SDK's common client. */
@@ -45,7 +31,7 @@ export function createTencentCaptcha(s: TencentCaptchaSettings): Captcha {
   const protocol = url.protocol === 'http:' ? 'http://' : 'https://'
   // An explicit agent: keep-alive, and the SDK would otherwise route through $http_proxy.
   const agent = protocol === 'https://' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true })
-  const client = new AbstractClient(endpointSignedAsCaptcha(url.host), API_VERSION, {
+  const client = new AbstractClient(endpointSignedAs(SERVICE, url.host), API_VERSION, {
     credential: { secretId: s.secretId, secretKey: s.secretKey },
     profile: { httpProfile: { protocol, reqMethod: 'POST', reqTimeout: CAPTCHA_TIMEOUT_MS / 1000, agent } },
   })

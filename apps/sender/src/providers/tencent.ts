@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { sms } from 'tencentcloud-sdk-nodejs-sms'
-import { ConfigError, maskMobilesIn, type Config, type E164 } from '@sms-verify/shared'
+import { ConfigError, endpointSignedAs, maskMobilesIn, type Config, type E164 } from '@sms-verify/shared'
 import type { BulkMessage, CodeMessage, Provider, Receipt, SendOutcome } from '../provider.js'
 import { raceAbort } from './abort.js'
 import { classifyTencent } from './tencent-errors.js'
@@ -39,16 +39,7 @@ export function parseTencentEndpoint(endpoint: string): { protocol: 'http://' | 
  * `checkSigningEndpoint` proves both readings at startup, and the provider tests
  * prove the SDK's signature against the fake, which recomputes it for `sms`.
  */
-export function endpointSignedAsSms(host: string): string {
-  if (host.split('.')[0] === 'sms') return host
-  const endpoint = new String(host)
-  const signedAs = `sms.${host}`
-  Object.defineProperty(endpoint, 'split', {
-    value: (separator: string | RegExp, limit?: number) => signedAs.split(separator, limit),
-    enumerable: false,
-  })
-  return endpoint as unknown as string
-}
+export const endpointSignedAsSms = (host: string): string => endpointSignedAs('sms', host)
 
 /** What the SDK will make of the client's endpoint: the URL's host, and the signing service. */
 export function checkSigningEndpoint(client: Pick<SmsClient, 'endpoint' | 'path' | 'profile'>, host: string): void {
