@@ -2,7 +2,7 @@ import t from 'tap'
 import { keys, partition, recordOf, type E164 } from '@sms-verify/shared'
 import { startFakeAliyun, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
-import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis, verifyCode } from './helpers/app.js'
+import { e164, freshMobile, getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
 
 // End to end: the API, a real sender process with the official Aliyun SDK, the fake Dysmsapi endpoint
 // (which checks the SDK's ACS3 signature), and the SmsReport push Aliyun would make.
@@ -17,17 +17,7 @@ t.test('send through Aliyun: OutId is the request id, the code reaches the templ
   sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
   const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN })
 
-  const mobiles = [freshMobile(), freshMobile()]
-  const ids: string[] = []
-  for (const mobile of mobiles) {
-    const res = await sendCode(app, { mobile, purpose: 'register' })
-    t.equal(res.statusCode, 202)
-    ids.push((res.json() as { requestId: string }).requestId)
-  }
-  const sent = await waitFor(async () => {
-    const all = await Promise.all(ids.map((id) => getStatus(app, id)))
-    return all.every((s) => s.body.status === 'sent') ? all.map((s) => s.body) : undefined
-  }, { timeout: 15_000, what: 'both sent' })
+  const { mobiles, ids, sent } = await sendUntilSent(t, app, 2)
   t.same(fake.refused, [], 'every call carried a valid signature')
   for (const [i, body] of sent.entries()) {
     const call = fake.accepted.find((a) => a.outId === ids[i])

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { startFakeTencent, waitFor, type RunningProcess } from '@sms-verify/testing'
+import { startFakeTencent, type RunningProcess } from '@sms-verify/testing'
 import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
-import { freshMobile, getStatus, makeApp, sendCode, startTestRedis } from './helpers/app.js'
+import { getStatus, makeApp, sendUntilSent, startTestRedis } from './helpers/app.js'
 
 // Delivery receipts end to end: API send → real sender process → real Tencent SDK → fake Tencent
 // (which hands out SerialNo) → the receipt callback Tencent would post → the status record.
@@ -16,17 +16,7 @@ t.test('send, the sender stores the SerialNo, the carrier posts receipts: delive
   sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
   const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN })
 
-  const mobiles = [freshMobile(), freshMobile()]
-  const ids: string[] = []
-  for (const mobile of mobiles) {
-    const res = await sendCode(app, { mobile, purpose: 'register' })
-    t.equal(res.statusCode, 202)
-    ids.push((res.json() as { requestId: string }).requestId)
-  }
-  const sent = await waitFor(async () => {
-    const all = await Promise.all(ids.map((id) => getStatus(app, id)))
-    return all.every((s) => s.body.status === 'sent') ? all.map((s) => s.body) : undefined
-  }, { timeout: 15_000, what: 'both sent' })
+  const { mobiles, ids, sent } = await sendUntilSent(t, app, 2)
   for (const [i, body] of sent.entries()) {
     const serial = fake.accepted.find((a) => a.mobile === `+86${mobiles[i]!}`)?.serialNo
     t.ok(serial, 'the fake handed out a SerialNo')

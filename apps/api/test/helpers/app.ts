@@ -80,6 +80,22 @@ export const getStatus = async (app: App, requestId: string) => {
   return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> & { status: string, timestamps: Record<string, number> } }
 }
 
+/** Sends a code to `count` fresh mobiles (each must be 202) and waits until a sender has sent them all. */
+export async function sendUntilSent(t: { equal: (a: unknown, b: unknown) => void }, app: App, count: number) {
+  const mobiles = Array.from({ length: count }, () => freshMobile())
+  const ids: string[] = []
+  for (const mobile of mobiles) {
+    const res = await sendCode(app, { mobile, purpose: 'register' })
+    t.equal(res.statusCode, 202)
+    ids.push((res.json() as { requestId: string }).requestId)
+  }
+  const sent = await waitFor(async () => {
+    const all = await Promise.all(ids.map((id) => getStatus(app, id)))
+    return all.every((s) => s.body.status === 'sent') ? all.map((s) => s.body) : undefined
+  }, { timeout: 15_000, what: `all ${count} sent` })
+  return { mobiles, ids, sent }
+}
+
 /** Stream entries as objects. */
 export async function streamEntries(server: RedisServer, stream = 'sms:jobs'): Promise<Array<Record<string, string>>> {
   const entries = await server.client().xrange(stream, '-', '+')
