@@ -63,6 +63,8 @@ t.test('unknown methods and CONNECT are 405 method_not_allowed', async (t) => {
     ['a method Node does not know', withOrigin('FOO /v1/sms-codes HTTP/1.1')],
     ['CONNECT', head(`CONNECT ${MARKER}.example:443 HTTP/1.1`, `Host: ${MARKER}.example:443`)],
     ['a WebDAV method', withOrigin('PROPFIND /v1/sms-codes HTTP/1.1')],
+    // Node's parser takes `PRI` (the HTTP/2 preface's method) without a version as HTTP/0.9; Fastify's router cannot look it up
+    ['PRI without a version', `PRI /v1/sms-codes?${MARKER}\r\n\r\n0\r\n\r\n`],
   ] as const) {
     const response = contractAnswer(t, what, await exchange(request), 405, 'method_not_allowed')
     t.ok(response?.headers.allow, `${what}: Allow header`)
