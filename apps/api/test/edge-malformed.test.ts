@@ -123,7 +123,7 @@ t.test('fuzz: no malformed request gets a 5xx, an answer outside the shape, an e
       const body = response.json() as { error?: unknown, message?: unknown }
       if (typeof body.error !== 'string' || typeof body.message !== 'string') throw new Error(`not the shape: ${response.text().slice(0, 200)}`)
     }
-  }), { numRuns: 300 })
+  }), { numRuns: Number(process.env.FUZZ_RUNS ?? 300) })
   t.ok(answered > 0 && closed >= 0, `${answered} answered, ${closed} closed without an answer`)
   const health = await exchange(head('GET /healthz HTTP/1.1', 'Host: localhost'))
   t.equal(health.response?.status, 200, 'the server is still healthy')
