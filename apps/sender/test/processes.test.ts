@@ -1,4 +1,4 @@
-import { GROUP, partition } from '@sms-verify/shared'
+import { GROUP, decodeDeadLetter, partition } from '@sms-verify/shared'
 import { freePort, startFakeTencent, startRedis, waitFor, type RunningProcess } from '@sms-verify/testing'
 import t from 'tap'
 import { enqueueCode, mobileOf, statusOf } from './helpers/jobs.js'
@@ -99,7 +99,7 @@ t.test('40% transient failures: all delivered, none twice, attempts recorded, ba
     t.equal(byRequest.get(id)?.length, 1, 'one call for a permanent failure')
   }
   const dead = await redis.xrange(p0.deadStream, '-', '+')
-  t.ok(dead.every(([, f]) => f.includes('permanent')), 'reason permanent')
+  t.ok(dead.every(([, f]) => { const d = decodeDeadLetter(f); return d.ok && d.letter.reason === 'permanent' }), 'reason permanent')
   t.equal(await pending(), 0)
 })
 
