@@ -22,7 +22,7 @@ export const DeadLetterSchema = Type.Object({
   entryId: Type.String({ minLength: 1 }),
   /** a code job's number */
   mobile: Type.Optional(Type.String({ minLength: 1 })),
-  /** a bulk job's numbers that failed; a replay sends only these */
+  /** a bulk job's numbers to replay: those that failed (in a letter for an entry that was no job, the entry's own) */
   mobiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** the dead entry's other fields (field, value, …), which a replay re-queues: never the code */
   original: Type.Array(Type.String()),
@@ -52,7 +52,8 @@ export function encodeDeadLetter(d: DeadLetter): string[] {
 
 export type DeadLetterDecoded = { ok: true, letter: DeadLetter } | { ok: false, reason: string }
 
-const OWN = new Set<string>(['requestId', 'reason', 'attempts', 'lastError', 'failedAt', 'entryId', 'mobile', 'mobiles'])
+/** The letter's own fields; everything else in it is the dead entry's. */
+const OWN: ReadonlySet<string> = new Set(Object.keys(DeadLetterSchema.properties).filter((k) => k !== 'original'))
 const integer = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : s)
 
 /** Flat field/value list from XRANGE on a dead stream → a checked dead letter, or why it is not one. */
