@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster } from 'ioredis'
 import {
-  codeHmac, encodeJob, generateCode, globalKeys, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS, newRequestId,
-  parseMobile, partitionIndexOf, seal, sendScript, type E164, type Purpose, type RedisClient,
+  codeHmac, countScript, encodeJob, generateCode, globalKeys, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS, newRequestId,
+  parseMobile, partitionIndexOf, seal, sendScript, windowScript, type E164, type Purpose, type RedisClient,
 } from '@sms-verify/shared'
 import type { ApiContext } from './context.js'
 import { errors, refusal, type ApiError } from './errors.js'
@@ -168,14 +168,16 @@ export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics
       const windows: Array<[key: string, windowMs: number, limit: number, reason: string]> = [[globalKeys.ipSends(input.client), HOUR_MS, config.SEND_LIMIT_PER_IP_PER_HOUR, 'rate_limited']]
       if (budget > 0 && testCode === undefined) windows.push([globalKeys.budget, MINUTE_MS, budget, 'budget_exhausted'])
       const [counted, ...taken] = await Promise.all([
-        redis.smsCount(globalKeys.requestCounter(input.client), config.RATE_LIMIT_PER_MINUTE, MINUTE_MS),
-        ...windows.map(([key, ms, limit]) => redis.smsWindow(key, now, ms, limit, requestId)),
+        redis.smsCount(...countScript.args({ counter: globalKeys.requestCounter(input.client), limit: config.RATE_LIMIT_PER_MINUTE, windowMs: MINUTE_MS }))
+          .then(countScript.reply),
+        ...windows.map(([window, windowMs, limit]) => redis.smsWindow(...windowScript.args({ window, now, windowMs, limit, member: requestId }))
+          .then(windowScript.reply)),
       ])
-      const refund = () => Promise.all(windows.filter((_, i) => taken[i]![0] === 1).map(([key]) => redis.zrem(key, requestId)))
-      const refused = taken.findIndex((r) => r[0] !== 1)
-      if (counted[0] !== 1 || refused !== -1) {
+      const refund = () => Promise.all(windows.filter((_, i) => taken[i]!.ok).map(([key]) => redis.zrem(key, requestId)))
+      const refused = taken.findIndex((r) => !r.ok)
+      if (!counted.ok || refused !== -1) {
         await refund()
-        reply = counted[0] !== 1 ? ['rate_limited', counted[1]!] : [windows[refused]![3], taken[refused]![1]!]
+        reply = !counted.ok ? ['rate_limited', counted.retryAfterMs] : [windows[refused]![3], taken[refused]!.retryAfterMs]
         // A repeat of an accepted request must get its first answer, not this window's refusal.
         // The stored answer lives on the mobile's slot: one more round trip, only on this path.
         if (idem !== undefined) reply = storedAnswer(await redis.get(k.idempotency(idem)), requestFingerprint) ?? reply

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keys, partition, recordOf, type E164 } from '@sms-verify/shared'
+import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
 import { startFakeAliyun, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
 import { e164, freshMobile, getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
@@ -66,7 +66,9 @@ t.test('isv.BUSINESS_LIMIT_CONTROL: dead letter carrier_limit, and the API answe
   const { requestId } = first.json() as { requestId: string }
   await waitFor(async () => (await getStatus(app, requestId)).body.status === 'failed', { timeout: 15_000, what: 'the request to read failed' })
   const [dead] = await redis.xrange(p.deadStream, '-', '+')
-  const fields = recordOf<string>(dead![1])
+  const decoded = decodeDeadLetter(dead![1])
+  if (!decoded.ok) throw new Error(decoded.reason)
+  const fields = decoded.letter
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /isv\.BUSINESS_LIMIT_CONTROL/)
   const blockMs = await redis.pttl(keys(p).carrierBlock(number))

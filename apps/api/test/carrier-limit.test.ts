@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keys, partition, recordOf, type E164 } from '@sms-verify/shared'
+import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
 import { startFakeTencent, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
 import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis } from './helpers/app.js'
@@ -32,7 +32,9 @@ t.test('a carrier daily limit: the sender dead-letters carrier_limit and records
   await waitFor(async () => (await getStatus(app, requestId)).body.status === 'failed', { timeout: 15_000, what: 'the request to read failed' })
   const [dead] = await redis.xrange(p.deadStream, '-', '+')
   t.ok(dead, 'a dead letter')
-  const fields = recordOf<string>(dead![1])
+  const decoded = decodeDeadLetter(dead![1])
+  if (!decoded.ok) throw new Error(decoded.reason)
+  const fields = decoded.letter
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /LimitExceeded\.PhoneNumberDailyLimit/)
   const blockMs = await redis.pttl(keys(p).carrierBlock(number))

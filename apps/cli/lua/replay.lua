@@ -1,7 +1,7 @@
 -- replay.lua: put one dead letter back on its partition's stream, atomically.
 -- KEYS[1] dead stream   KEYS[2] stream   KEYS[3] request (status hash; same slot)
 -- ARGV[1] dead entry id   ARGV[2] now (ms)   ARGV[3] expected requestId ('' = none)
--- ARGV[4..] dead-letter-only field names, dropped from the re-queued entry
+-- ARGV[4..] dead-letter-only field names (DEAD_LETTER_ONLY in packages/shared/src/dead-letter.ts), dropped from the re-queued entry
 -- returns the new stream entry id, or false when the entry is gone (already
 -- replayed or purged) or no longer belongs to the expected request
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]

@@ -1,12 +1,6 @@
-import type { Partition, RedisClient } from '@sms-verify/shared'
-import { maskMobilesIn, recordOf } from '@sms-verify/shared'
-import { fieldsOf, jobView, type JobView } from './job-view.js'
-
-/**
- * Fields the dead-letter writer adds to the job's own. Replay drops them, so
- * the re-queued entry is the job as the API wrote it.
- */
-export const DEAD_LETTER_FIELDS = ['reason', 'error', 'lastError', 'failedAt', 'entryId', 'failReason'] as const
+import type { DeadLetter, Partition, RedisClient } from '@sms-verify/shared'
+import { decodeDeadLetter, maskMobilesIn, recordOf } from '@sms-verify/shared'
+import { jobView, type JobView } from './job-view.js'
 
 /**
  * Why a dead letter cannot usefully go back on the stream, if it cannot: the
@@ -14,28 +8,26 @@ export const DEAD_LETTER_FIELDS = ['reason', 'error', 'lastError', 'failedAt', '
  * replayable only when sealed (JOB_SEAL_KEY), and an expired code would only
  * be marked expired.
  */
-export function unreplayable(flat: readonly string[], now: number): 'no_code' | 'expired' | undefined {
-  const f = recordOf<string>(flat)
+export function unreplayable(letter: DeadLetter, now: number): 'no_code' | 'expired' | undefined {
+  const f = recordOf<string>(letter.original)
   if (f.kind !== 'code') return undefined
   if (f.code === undefined && f.sealed === undefined) return 'no_code'
   if (Number(f.expiresAt) <= now) return 'expired'
   return undefined
 }
 
-export interface DeadLetter extends JobView {
+export interface DeadLetterView extends JobView {
   reason: string | null
   /** the last provider error, numbers masked */
   error: string | null
 }
 
-export function deadLetter(partition: number, id: string, flat: readonly string[]): DeadLetter {
-  const f = fieldsOf(flat)
-  const err = f.error ?? f.lastError
-  return {
-    ...jobView(partition, id, flat),
-    reason: f.reason ?? f.failReason ?? null,
-    error: err === undefined ? null : maskMobilesIn(err),
-  }
+/** What the CLI shows of a dead letter; one that does not decode is still listed, with `invalid` saying why. */
+export function deadLetterView(partition: number, id: string, flat: readonly string[]): DeadLetterView {
+  const view = jobView(partition, id, flat)
+  const decoded = decodeDeadLetter(flat)
+  if (!decoded.ok) return { ...view, reason: null, error: null, invalid: maskMobilesIn(decoded.reason) }
+  return { ...view, reason: decoded.letter.reason, error: maskMobilesIn(decoded.letter.lastError) }
 }
 
 export type StreamEntry = [id: string, fields: string[]]

@@ -1,11 +1,10 @@
-import { decodeJob, maskMobile, maskMobilesIn } from '@sms-verify/shared'
+import { decodeJob, maskMobile, maskMobilesIn, recordOf } from '@sms-verify/shared'
 import { idTime } from './format.js'
 
 /**
  * What the CLI shows of a stream or dead-letter entry: masked numbers and no
- * code, sealed or not. Fields the dead-letter writer adds (reason, error, …)
- * are read from the raw entry, so an entry that no longer decodes as a job is
- * still listed.
+ * code, sealed or not. Read from the raw fields, so an entry that no longer
+ * decodes as a job is still listed (dead-entry.ts adds a dead letter's own fields).
  */
 export interface JobView {
   partition: number
@@ -27,9 +26,9 @@ export interface JobView {
 
 const SECRET_FIELDS = new Set(['code', 'sealed'])
 
-export function fieldsOf(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) if (!SECRET_FIELDS.has(flat[i]!)) out[flat[i]!] = flat[i + 1]!
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const out = recordOf<string>(flat)
+  for (const secret of SECRET_FIELDS) delete out[secret]
   return out
 }
 

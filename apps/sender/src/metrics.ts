@@ -1,3 +1,4 @@
+import { DELIVERY_LATENCY_METRIC, RECEIPTS_METRIC, deliveryLatencySeconds, receiptLabels, type ReceiptResult } from '@sms-verify/shared'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** Where the stream gauges come from, read only when Prometheus scrapes. */
@@ -13,14 +14,8 @@ export class SenderMetrics {
     name: 'sms_enqueue_to_accepted_seconds', help: 'from the API queueing a job to a provider accepting it',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers: [this.registry],
   })
-  readonly receipts = new Counter({
-    name: 'sms_receipts_total', help: 'delivery receipts pulled, by provider, carrier status (delivered, undelivered) and result (applied, final, unknown)',
-    labelNames: ['provider', 'status', 'result'] as const, registers: [this.registry],
-  })
-  readonly enqueueToDelivered = new Histogram({
-    name: 'sms_enqueue_to_delivered_seconds', help: 'from the API queueing a job to the carrier delivering it (pulled receipts)',
-    buckets: [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry],
-  })
+  readonly receipts = new Counter({ ...RECEIPTS_METRIC, registers: [this.registry] })
+  readonly enqueueToDelivered = new Histogram({ ...DELIVERY_LATENCY_METRIC, registers: [this.registry] })
   readonly putBack = new Counter({
     name: 'sms_jobs_put_back_total', help: 'jobs put back without a provider call because every circuit was open (not counted as attempts)', registers: [this.registry],
   })
@@ -56,9 +51,10 @@ export class SenderMetrics {
   }
 
   /** For the receipt poller: one receipt and what applying it did. */
-  observeReceipt(r: { provider: string, delivered: boolean, at: number }, result: string, queuedAt?: number): void {
-    this.receipts.inc({ provider: r.provider, status: r.delivered ? 'delivered' : 'undelivered', result })
-    if (r.delivered && result === 'applied' && queuedAt !== undefined) this.enqueueToDelivered.observe(Math.max(0, r.at - queuedAt) / 1000)
+  observeReceipt(r: { provider: string, delivered: boolean, at: number }, result: ReceiptResult, queuedAt?: number): void {
+    this.receipts.inc(receiptLabels(r.provider, result, r.delivered ? 'delivered' : 'undelivered'))
+    const seconds = deliveryLatencySeconds(r, result, queuedAt)
+    if (seconds !== undefined) this.enqueueToDelivered.observe({ provider: r.provider }, seconds)
   }
 
   /** The sender plugs in its failover's circuits, read on scrape. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import pino from 'pino'
 import { startFakeTencent, startRedis } from '@sms-verify/testing'
-import { createRedis, keys, partition, type E164 } from '@sms-verify/shared'
+import { createRedis, keys, partition, receiptScript, type E164 } from '@sms-verify/shared'
 import { createTencentProvider } from '../src/providers/tencent.js'
 import { applyReceipt } from '../src/receipts/apply.js'
 import { ReceiptPoller } from '../src/receipts/poller.js'
@@ -54,7 +54,7 @@ t.test('receipt.lua: delivered and undelivered end states, unknown ids, forward 
   t.equal(await redis.hget(k.request('r4'), 'error'), null)
   // the script itself only writes a reason when the record moves to undelivered
   await sent('r5', 's5')
-  await redis.smsReceipt(k.serial('tencent', 's5'), 9000, '1', 'DELIVRD', k.requestPrefix)
+  await redis.smsReceipt(...receiptScript.args({ serial: k.serial('tencent', 's5'), now: 9000, delivered: true, reason: 'DELIVRD', requestPrefix: k.requestPrefix }))
   t.equal(await redis.hget(k.request('r5'), 'error'), null)
 })
 

@@ -1,4 +1,4 @@
-import { GROUP, createRedis, keys, partition, partitionIndexOf, sealKeyFrom, sentBucketOf, type Config } from '@sms-verify/shared'
+import { GROUP, createRedis, keys, partition, partitionIndexOf, recordOf, sealKeyFrom, sentBucketOf, type Config } from '@sms-verify/shared'
 import { startRedis, startRedisCluster, waitFor } from '@sms-verify/testing'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
@@ -91,7 +91,7 @@ t.test('a permanent failure is dead-lettered with its reason after exactly one c
     t.equal(await plain.llen(TEST_KEYS.calls), 1, 'one provider call')
     const dead = await plain.xrange(p0.deadStream, '-', '+')
     t.equal(dead.length, 1)
-    const f = Object.fromEntries(chunk(dead[0]![1]))
+    const f = recordOf<string>(dead[0]![1])
     t.equal(f.reason, 'permanent')
     t.equal(f.requestId, id)
     t.equal(f.mobile, mobileOf(3))
@@ -122,7 +122,7 @@ t.test('attempts used up: dead-lettered after SEND_MAX_ATTEMPTS calls', async (t
     await drainUntil(sender, async () => (await statusOf(plain, id)).status === 'failed')
     t.equal(await plain.llen(TEST_KEYS.calls), 3)
     const dead = await plain.xrange(p0.deadStream, '-', '+')
-    t.equal(Object.fromEntries(chunk(dead[0]![1])).reason, 'attempts_exhausted')
+    t.equal(recordOf<string>(dead[0]![1]).reason, 'attempts_exhausted')
   })
 })
 
@@ -135,7 +135,7 @@ t.test('carrier_limit: dead letter with that reason, status failed, number block
     const ttl = await plain.pttl(keys(p0).carrierBlock(mobileOf(6) as never))
     t.ok(ttl > 55_000 && ttl <= 60_000, `block ttl ${ttl}`)
     const dead = await plain.xrange(p0.deadStream, '-', '+')
-    t.equal(Object.fromEntries(chunk(dead[0]![1])).reason, 'carrier_limit')
+    t.equal(recordOf<string>(dead[0]![1]).reason, 'carrier_limit')
     t.equal(await plain.llen(TEST_KEYS.calls), 1)
   })
 })
@@ -149,7 +149,7 @@ t.test('a sealed job is unsealed and delivered; one that cannot be unsealed is d
     t.equal((await statusOf(plain, good)).status, 'sent')
     t.equal((await statusOf(plain, bad)).status, 'failed')
     const dead = await plain.xrange(p0.deadStream, '-', '+')
-    t.equal(Object.fromEntries(chunk(dead[0]![1])).reason, 'unseal_failed')
+    t.equal(recordOf<string>(dead[0]![1]).reason, 'unseal_failed')
   })
 })
 
@@ -158,7 +158,7 @@ t.test('an entry that does not decode is dead-lettered with the reason', async (
     await plain.xadd(p0.stream, '*', 'v', '1', 'kind', 'code', 'requestId', '0-x', 'mobile', 'not-a-number')
     await sender.tick()
     const dead = await plain.xrange(p0.deadStream, '-', '+')
-    const f = Object.fromEntries(chunk(dead[0]![1]))
+    const f = recordOf<string>(dead[0]![1])
     t.equal(f.reason, 'malformed')
     t.match(f.lastError, /invalid job/)
     t.equal((await plain.xpending(p0.stream, GROUP) as [number])[0], 0)
@@ -240,12 +240,6 @@ t.test('close() is idempotent', async (t) => {
   })
 })
 
-function chunk(fields: string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  for (let i = 0; i + 1 < fields.length; i += 2) out.push([fields[i]!, fields[i + 1]!])
-  return out
-}
-
 // ---- audit fixes: each test below fails against the sender before them ----------------
 
 const callsOf = async (requestId?: string) => (await plain.lrange(TEST_KEYS.calls, 0, -1))
@@ -255,7 +249,7 @@ const idleOf = async (id: string) => {
   const rows = await plain.xpending(p0.stream, GROUP, id, id, 1) as Array<[string, string, number, number]>
   return rows[0] ? Number(rows[0][2]) : -1
 }
-const deadFields = async () => (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)))
+const deadFields = async () => (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => recordOf<string>(f))
 
 t.test('1. a claim pass never hands this process an entry it is still sending', async (t) => {
   await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (sender) => {

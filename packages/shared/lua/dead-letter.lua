@@ -8,7 +8,8 @@
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] dead stream MAXLEN (approximate)
 -- ARGV[5] lease token of this handling   ARGV[6] carrier block ms (0 = none)   ARGV[7] reason
 -- ARGV[8] error   ARGV[9] attempts   ARGV[10] per-number results JSON to merge ('' = none)
--- ARGV[11..] dead entry fields (field, value pairs)
+-- ARGV[11..] dead entry fields (field, value pairs: encodeDeadLetter in src/dead-letter.ts)
+-- The status record's fields (error, failReason, …): src/status-record.ts
 -- returns 1 when dead-lettered, 0 when the job is not this handling's to end
 --#include status-rank.lua
 --#include merge-results.lua

@@ -8,7 +8,8 @@
 -- cluster mode one partition per call, since each lives on its own slot).
 -- KEYS: per partition i, KEYS[2i-1] retries (zset), KEYS[2i] stream
 -- ARGV[1] now (ms)   ARGV[2] most jobs to move per partition
--- ARGV[1+2i] request key prefix of partition i, ARGV[2+2i] its job record prefix (same slot; '' = none)
+-- ARGV[1+2i] request key prefix of partition i, ARGV[2+2i] its job record prefix (keys.ts requestPrefix and jobPrefix;
+--   same slot; '' = none)
 -- returns {moved, most moved in one partition, partitions with retries still waiting}
 local moved, most, waiting = 0, 0, 0
 for p = 1, #KEYS / 2 do

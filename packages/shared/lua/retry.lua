@@ -9,7 +9,8 @@
 -- KEYS[3] request (status hash)   KEYS[4] lease (the job's)   KEYS[5] job record (= KEYS[3] for a code job)
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] due (ms)   ARGV[5] member
 -- ARGV[6] lease token of this handling   ARGV[7] '1' keep the lease (a call timed out), else '0'
--- ARGV[8] per-number results JSON to merge ('' = none)   ARGV[9] attempts   ARGV[10] last error
+-- ARGV[8] per-number results JSON to merge ('' = none)   ARGV[9] attempts   ARGV[10] last error (the record's lastError;
+--   its fields: src/status-record.ts)
 -- returns the due time (ms) when scheduled; 0 when the job is not this handling's to schedule
 --#include status-rank.lua
 --#include merge-results.lua

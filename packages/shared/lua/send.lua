@@ -15,7 +15,7 @@
 -- ARGV[10] idempotency fingerprint ('' = no key)          ARGV[11] idempotency TTL (ms)
 -- ARGV[12] '1' for a test number (no job, no cooldown, no daily count)
 -- ARGV[13] stream hard cap (refuse rather than trim unsent jobs)
--- ARGV[14] request key prefix (same slot; the superseded request's id is only known here)
+-- ARGV[14] request key prefix (keys.ts requestPrefix; same slot; the superseded request's id is only known here)
 -- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
 -- ARGV[17] general requests per IP per window   ARGV[18] that window (ms)
 -- ARGV[19] the requester's client key (verify.lua gives the requester its own budget)

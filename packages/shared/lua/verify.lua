@@ -4,7 +4,7 @@
 -- KEYS[2] verify failures (zset: this client's wrong tries on this number in the last 24 h)
 -- KEYS[3] cooldown        (this number and purpose's resend cooldown: when a new code may be asked for)
 -- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
--- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (same slot)
+-- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (keys.ts requestPrefix; same slot)
 -- ARGV[6] this verify's client key
 -- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'}
 --       | {'too_many_attempts', retryAfterMs, guessed}  guessed: 1 when this try was checked (a wrong

@@ -3,7 +3,12 @@
  * XINFO) as an object. A trailing key without a value is dropped; a repeated key keeps its last value.
  */
 export function recordOf<V = unknown>(flat: readonly unknown[]): Record<string, V> {
-  const out: Record<string, V> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1] as V
+  return Object.fromEntries(pairsOf<V>(flat).map(([k, v]) => [String(k), v]))
+}
+
+/** The same reply as [key, value] pairs, in order and with repeats, for a copy that must keep both. */
+export function pairsOf<V = unknown>(flat: readonly unknown[]): Array<[key: string, value: V]> {
+  const out: Array<[string, V]> = []
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([String(flat[i]), flat[i + 1] as V])
   return out
 }

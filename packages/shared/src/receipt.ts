@@ -2,6 +2,7 @@ import { clusterMode, partitionCount, type Config } from './config.js'
 import { keys, partition } from './keys.js'
 import type { E164 } from './mobile.js'
 import { partitionIndexOf } from './partition.js'
+import { receiptScript, type ReceiptResult } from './receipt-script.js'
 import { partitionOfRequestId } from './request-id.js'
 import type { RedisClient } from './redis.js'
 
@@ -17,8 +18,6 @@ export interface DeliveryReceipt {
   readonly at: number
 }
 
-export type ReceiptResult = 'applied' | 'final' | 'unknown'
-
 /**
  * One receipt, one script on its number's slot: the serial key written when
  * the provider accepted leads to the request, which moves to delivered or
@@ -30,9 +29,9 @@ export async function applyReceipt(redis: RedisClient, config: Config, r: Delive
   const k = keys(partition(partitionIndexOf(r.mobile, count), count, clusterMode(config)))
   // Only an undelivered receipt carries the carrier's reason.
   const reason = r.delivered ? '' : r.reason ?? ''
-  const [code, queuedAt] = await redis.smsReceipt(k.serial(r.provider, r.messageId), r.at || now, r.delivered ? '1' : '0', reason, k.requestPrefix)
-  const result: ReceiptResult = code === 1 ? 'applied' : code === -1 ? 'final' : 'unknown'
-  return queuedAt ? { result, queuedAt: Number(queuedAt) } : { result }
+  return receiptScript.reply(await redis.smsReceipt(...receiptScript.args({
+    serial: k.serial(r.provider, r.messageId), now: r.at || now, delivered: r.delivered, reason, requestPrefix: k.requestPrefix,
+  })))
 }
 
 /** `2024-03-10 08:03:04`, as Tencent and Aliyun write receipt times, is Beijing time; `fallback` when absent or unreadable. */

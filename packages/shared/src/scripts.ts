@@ -28,16 +28,26 @@ export const SCRIPTS = {
 } as const satisfies Record<string, { file: string, numberOfKeys?: number }>
 
 type Arg = string | number | Buffer
+/**
+ * Call sites never count positions: beside each script sits one builder of its keys and args
+ * and one decoder of its reply (send-script.ts, verify-script.ts, bulk-script.ts,
+ * limit-scripts.ts, receipt-script.ts), and the script's header lists the same names in the same order.
+ */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    /** keys and args from sendScript.keys / sendScript.args */
     smsSend(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     smsSendSharded(...keysAndArgs: Arg[]): Result<(string | number)[], Context>
-    smsWindow(key: string, now: number, windowMs: number, limit: number, member: string): Result<number[], Context>
-    smsCount(key: string, limit: number, windowMs: number): Result<number[], Context>
+    /** args from windowScript.args; the reply goes through windowScript.reply */
+    smsWindow(...keysAndArgs: Arg[]): Result<unknown, Context>
+    /** args from countScript.args; the reply goes through countScript.reply */
+    smsCount(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** keys and args from verifyScript.keys / verifyScript.args; the reply goes through verifyScript.reply */
     smsVerify(...keysAndArgs: Arg[]): Result<unknown, Context>
-    smsBulk(request: string, stream: string, idempotency: string, ...args: Arg[]): Result<string[], Context>
-    smsReceipt(serial: string, now: number, delivered: '1' | '0', reason: string, requestPrefix: string): Result<[number, string], Context>
+    /** keys and args from bulkScript.keys / bulkScript.args; the reply goes through bulkScript.reply */
+    smsBulk(...keysAndArgs: Arg[]): Result<unknown, Context>
+    /** args from receiptScript.args; the reply goes through receiptScript.reply */
+    smsReceipt(...keysAndArgs: Arg[]): Result<unknown, Context>
   }
 }
 

@@ -2,7 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Histogram } from 'prom-client'
-import { applyReceipt, beijingTime, e164FromAliyun, partitionCount, safeEqual, type Config, type DeliveryReceipt, type E164, type RedisClient } from '@sms-verify/shared'
+import {
+  applyReceipt, beijingTime, DELIVERY_LATENCY_METRIC, deliveryLatencySeconds, e164FromAliyun, partitionCount, RECEIPTS_METRIC, receiptLabels, safeEqual,
+  type Config, type DeliveryReceipt, type E164, type RedisClient,
+} from '@sms-verify/shared'
 import { errors } from '../errors.js'
 
 /** Tencent Cloud SMS's status callback: a JSON array, possibly several receipts per POST. */
@@ -85,16 +88,14 @@ const aliyun: ReceiptRoute<typeof AliyunReport> = {
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const partitions = partitionCount(config)
   const registers = [app.metrics.registry]
-  const received = new Counter({ name: 'sms_receipts_total', help: 'delivery receipts by provider and result (applied, final, unknown) and end state', labelNames: ['provider', 'result', 'state'], registers })
-  const latency = new Histogram({
-    name: 'sms_enqueue_to_delivered_seconds', help: 'from queueing a send to the carrier reporting it delivered', labelNames: ['provider'],
-    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 900], registers,
-  })
+  const received = new Counter({ ...RECEIPTS_METRIC, registers })
+  const latency = new Histogram({ ...DELIVERY_LATENCY_METRIC, registers })
 
   async function apply(redis: RedisClient, r: DeliveryReceipt, log: FastifyBaseLogger): Promise<void> {
     const { result, queuedAt } = await applyReceipt(redis, config, r)
-    received.inc({ provider: r.provider, result, state: r.delivered ? 'delivered' : 'undelivered' })
-    if (result === 'applied' && r.delivered && queuedAt) latency.observe({ provider: r.provider }, Math.max(0, r.at - queuedAt) / 1000)
+    received.inc(receiptLabels(r.provider, result, r.delivered ? 'delivered' : 'undelivered'))
+    const seconds = deliveryLatencySeconds(r, result, queuedAt)
+    if (seconds !== undefined) latency.observe({ provider: r.provider }, seconds)
     if (result !== 'applied') log.info({ provider: r.provider, result }, 'receipt ignored')
   }
 
@@ -119,7 +120,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
       await Promise.all((request.body as Array<Static<S>>).map(async (item) => {
         const receipt = spec.toReceipt(item, now, partitions)
         if (receipt) return apply(app.redis, receipt, request.log)
-        received.inc({ provider: spec.provider, result: 'unknown', state: 'unreadable' })
+        received.inc(receiptLabels(spec.provider, 'unknown', 'unreadable'))
         request.log.info({ provider: spec.provider }, 'receipt without a number or message id ignored')
       }))
       return spec.answer

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import {
-  BULK_MAX_RECIPIENTS_PER_JOB, bulkJobs, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
+  BULK_MAX_RECIPIENTS_PER_JOB, bulkJobs, bulkScript, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
 } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { ApiError, errorResponses, errors, refusal } from '../errors.js'
@@ -109,22 +109,22 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
     const k = ctx.partitions[p]!
     const requestId = newRequestId(p)
     const expiresAt = now + config.STATUS_TTL_SECONDS * 1000
-    const jobArgs: Array<string | number> = []
     // Each job has its own id, lease and completion; the request's record counts what each did.
     const batches = bulkJobs({ requestId, mobiles: real, purpose, templateId, params, createdAt: now, expiresAt })
-    for (const job of batches) {
-      const fields = encodeJob(job)
-      jobArgs.push(fields.length, ...fields)
-    }
     const answer: Answer = { requestId, accepted: accepted.length, rejected }
     const idem = idempotencyKey === undefined ? undefined : idempotencyKeyHash(idempotencyKey)
     const print = idem === undefined ? '' : fingerprint(sameNumbers(mobiles), purpose ?? '', templateId ?? '', JSON.stringify(params))
-    const result = await app.redis.smsBulk(k.request(requestId), k.jobs, k.idempotency(idem ?? '-'),
-      now, requestId, print, IDEMPOTENCY_TTL_MS, expiresAt - now + config.STATUS_TTL_SECONDS * 1000, accepted.length,
-      config.STREAM_MAXLEN, JSON.stringify(answer), expiresAt, tests > 0 ? JSON.stringify(testResults) : '', batches.length, ...jobArgs)
+    const result = bulkScript.reply(await app.redis.smsBulk(
+      ...bulkScript.keys({ request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency(idem ?? '-') }),
+      ...bulkScript.args({
+        now, requestId, idempotencyFingerprint: print, idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
+        statusTtlMs: expiresAt - now + config.STATUS_TTL_SECONDS * 1000, recipients: accepted.length, streamCap: config.STREAM_MAXLEN,
+        answer: JSON.stringify(answer), expiresAt, testResults, jobs: batches.map(encodeJob),
+      }),
+    ))
 
-    if (result[0] === 'replay') return reply.code(202).send(JSON.parse(result[1]!) as Answer)
-    if (result[0] !== 'ok') throw refusal(result[0]!, Number(result[1] ?? 1000))
+    if (result.kind === 'replay') return reply.code(202).send(JSON.parse(result.answer) as Answer)
+    if (result.kind !== 'ok') throw refusal(result.kind, result.kind === 'backlog_full' ? result.retryAfterMs : 0)
     request.logEvent = { event: 'bulk notification queued', requestId, recipients: accepted.length, jobs: batches.length, rejected: rejected.length, purpose, templateId }
     return reply.code(202).send(answer)
   })

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { maskMobile, partitionOfRequestId, REQUEST_ID_PATTERN, StatusSchema, UNCHECKED, type Status } from '@sms-verify/shared'
+import { decodeStatusRecord, maskMobile, partitionOfRequestId, REQUEST_ID_PATTERN, statusOnRead, StatusSchema, type NumberResult } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { errorResponses, errors } from '../errors.js'
 import { ErrorAnswer } from '../schemas.js'
@@ -44,52 +44,35 @@ const schema = {
   },
 }
 
-interface NumberResult { status: string, provider?: string, error?: string }
-
-/** A bulk record's per-number outcomes, masked. */
-function bulkResults(json: string | undefined) {
-  if (json === undefined) return undefined
-  return Object.entries(JSON.parse(json) as Record<string, NumberResult>).map(([mobile, r]) => ({
-    mobile: maskMobile(mobile), status: r.status, provider: r.provider, error: r.error,
-  }))
+/** A bulk record's per-number outcomes, masked: this route needs no token. */
+function maskedResults(results: Record<string, NumberResult>) {
+  return Object.entries(results).map(([mobile, r]) => ({ mobile: maskMobile(mobile), status: r.status, provider: r.provider, error: r.error }))
 }
-
-/** Fields of the record that are not `<status>At` timestamps. */
-const NOT_STEPS = new Set(['createdAt', 'updatedAt', 'expiresAt'])
 
 export const requestRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get('/v1/sms-codes/requests/:requestId', { schema }, async (request) => {
     const { requestId } = request.params
     const k = ctx.partitions[partitionOfRequestId(requestId)]
     if (!k) throw errors.notFound()
-    const r = await app.redis.hgetall(k.request(requestId))
-    if (r.status === undefined) throw errors.notFound()
-    const kind = r.kind === 'bulk' ? 'bulk' as const : 'code' as const
-    const expiresAt = r.expiresAt === undefined ? undefined : Number(r.expiresAt)
-    let status = r.status as Status
-    // Nothing writes "expired" when a code simply runs out unchecked; the read says it.
-    if (kind === 'code' && UNCHECKED.has(status) && expiresAt !== undefined && expiresAt <= ctx.now()) status = 'expired'
-    const timestamps: Record<string, number> = {}
-    for (const [field, value] of Object.entries(r)) {
-      if (field.endsWith('At') && !NOT_STEPS.has(field)) timestamps[field.slice(0, -2)] = Number(value)
-    }
-    if (status === 'expired' && timestamps.expired === undefined && expiresAt !== undefined) timestamps.expired = expiresAt
+    const r = decodeStatusRecord(await app.redis.hgetall(k.request(requestId)))
+    if (!r) throw errors.notFound()
+    const { status, timestamps } = statusOnRead(r, ctx.now())
     return {
       requestId,
-      kind,
+      kind: r.kind,
       status,
       purpose: r.purpose,
-      attempts: Number(r.attempts ?? 0),
-      recipients: r.recipients === undefined ? undefined : Number(r.recipients),
-      sent: kind === 'bulk' && r.sent !== undefined ? Number(r.sent) : undefined,
-      failed: kind === 'bulk' && r.failed !== undefined ? Number(r.failed) : undefined,
-      results: kind === 'bulk' ? bulkResults(r.results) : undefined,
+      attempts: r.attempts,
+      recipients: r.recipients,
+      sent: r.sent,
+      failed: r.failed,
+      results: r.results && maskedResults(r.results),
       provider: r.provider,
       messageId: r.messageId,
-      error: r.error ?? r.reason,
-      createdAt: Number(r.createdAt ?? r.queuedAt ?? 0),
-      updatedAt: Number(r.updatedAt ?? 0),
-      expiresAt,
+      error: r.error,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      expiresAt: r.expiresAt,
       timestamps,
     }
   })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
-import { configSchema, createRedis, FAIL_FAST, loadConfig, type Config } from '@sms-verify/shared'
+import { configSchema, createRedis, FAIL_FAST, loadConfig, recordOf, type Config } from '@sms-verify/shared'
 import { startRedis, waitFor, type RedisServer } from '@sms-verify/testing'
 import { buildApp, type App } from '../../src/app.js'
 import { createApiLogger } from '../../src/logger.js'
@@ -99,11 +99,7 @@ export async function sendUntilSent(t: { equal: (a: unknown, b: unknown) => void
 /** Stream entries as objects. */
 export async function streamEntries(server: RedisServer, stream = 'sms:jobs'): Promise<Array<Record<string, string>>> {
   const entries = await server.client().xrange(stream, '-', '+')
-  return entries.map(([, fields]) => {
-    const o: Record<string, string> = {}
-    for (let i = 0; i < fields.length; i += 2) o[fields[i]!] = fields[i + 1]!
-    return o
-  })
+  return entries.map(([, fields]) => recordOf<string>(fields))
 }
 
 /** The code of a queued request, read from its (unsealed) stream entry, as the sender would. */

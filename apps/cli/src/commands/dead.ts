@@ -1,18 +1,18 @@
-import { keys, REQUEST_ID_PATTERN, type Partition } from '@sms-verify/shared'
+import { decodeDeadLetter, keys, maskMobilesIn, REQUEST_ID_PATTERN, type Partition } from '@sms-verify/shared'
 import type { Context } from '../context.js'
-import { DEAD_LETTER_FIELDS, deadEntries, deadLetter, findDead, unreplayable, type DeadLetter, type StreamEntry } from '../dead-entry.js'
+import { deadEntries, deadLetterView, findDead, unreplayable, type DeadLetterView, type StreamEntry } from '../dead-entry.js'
 import { CliError, EXIT, notFound, usageError } from '../errors.js'
 import { isoTime, table } from '../format.js'
-import { defineReplay } from '../replay-script.js'
+import { defineReplay, replayScript } from '../replay-script.js'
 
 export async function deadList(ctx: Context, limit: number): Promise<void> {
   const redis = ctx.redis()
-  const letters: DeadLetter[] = []
+  const letters: DeadLetterView[] = []
   let total = 0
   for (const p of ctx.partitions) {
     for await (const [id, fields] of deadEntries(redis, p)) {
       total++
-      if (letters.length < limit) letters.push(deadLetter(p.index, id, fields))
+      if (letters.length < limit) letters.push(deadLetterView(p.index, id, fields))
     }
   }
   if (ctx.json) return ctx.io.out(JSON.stringify({ total, shown: letters.length, deadLetters: letters }))
@@ -27,23 +27,27 @@ export async function deadList(ctx: Context, limit: number): Promise<void> {
 }
 
 interface Replayed { partition: number, deadId: string, newId: string, requestId: string | null }
-interface Skipped { partition: number, deadId: string, requestId: string | null, reason: 'no_code' | 'expired' }
+interface Skipped { partition: number, deadId: string, requestId: string | null, reason: 'no_code' | 'expired' | 'invalid', detail?: string }
 
 const SKIP_TEXT = {
   no_code: 'holds no code (dead letters never keep a plaintext code; with JOB_SEAL_KEY they stay replayable): the person must ask for a new code',
   expired: 'its code has expired: the person must ask for a new code',
+  invalid: 'is not a dead letter as the sender writes them; it stays for a look with XRANGE',
 } as const
 
 type Outcome = { replayed: Replayed } | { skipped: Skipped } | undefined
 
 async function replayOne(ctx: Context, p: Partition, [id, fields]: StreamEntry, now: number): Promise<Outcome> {
-  const view = deadLetter(p.index, id, fields)
-  const why = unreplayable(fields, now)
-  if (why) return { skipped: { partition: p.index, deadId: id, requestId: view.requestId, reason: why } }
+  const decoded = decodeDeadLetter(fields)
+  if (!decoded.ok) return { skipped: { partition: p.index, deadId: id, requestId: null, reason: 'invalid', detail: maskMobilesIn(decoded.reason) } }
+  const { requestId } = decoded.letter
+  const why = unreplayable(decoded.letter, now)
+  if (why) return { skipped: { partition: p.index, deadId: id, requestId, reason: why } }
   // Without a request id the status key is a placeholder in the same slot, which the script leaves alone.
-  const request = keys(p).request(view.requestId ?? '')
-  const newId = await ctx.redis().smsReplay(p.deadStream, p.stream, request, id, now, view.requestId ?? '', ...DEAD_LETTER_FIELDS)
-  return newId === null ? undefined : { replayed: { partition: p.index, deadId: id, newId, requestId: view.requestId } }
+  const newId = replayScript.reply(await ctx.redis().smsReplay(...replayScript.args({
+    deadStream: p.deadStream, stream: p.stream, request: keys(p).request(requestId), deadEntryId: id, now, requestId,
+  })))
+  return newId === undefined ? undefined : { replayed: { partition: p.index, deadId: id, newId, requestId } }
 }
 
 type Work = Array<{ p: Partition, entry: StreamEntry }>
@@ -67,7 +71,7 @@ async function byRequestId(ctx: Context, requestId: string, only: number | undef
   const work: Work = []
   for (const p of ctx.partitions) {
     if (only !== undefined && p.index !== only) continue
-    for await (const entry of deadEntries(ctx.redis(), p)) if (deadLetter(p.index, ...entry).requestId === requestId) work.push({ p, entry })
+    for await (const entry of deadEntries(ctx.redis(), p)) if (deadLetterView(p.index, ...entry).requestId === requestId) work.push({ p, entry })
   }
   if (work.length === 0) throw notFound(`no dead letter for request ${requestId}${only === undefined ? '' : ` in partition ${only}`}`)
   return work

@@ -1,4 +1,4 @@
-import { keys, partition, partitionOfRequestId, REQUEST_ID_PATTERN, UNCHECKED, type Status } from '@sms-verify/shared'
+import { decodeStatusRecord, keys, partition, partitionOfRequestId, REQUEST_ID_PATTERN, statusOnRead } from '@sms-verify/shared'
 import type { Context } from '../context.js'
 import { notFound, usageError } from '../errors.js'
 import { isoTime, table } from '../format.js'
@@ -14,7 +14,8 @@ export async function status(ctx: Context, requestId: string): Promise<void> {
   if (index >= ctx.partitions.length) throw notFound(`request ${requestId} names partition ${index}, but there are ${ctx.partitions.length} (is STREAM_PARTITIONS right?)`)
   const p = partition(index, ctx.partitions.length, ctx.cluster)
   const raw = await ctx.redis().hgetall(keys(p).request(requestId))
-  if (Object.keys(raw).length === 0) throw notFound(`no request ${requestId} (never made, or older than STATUS_TTL_SECONDS)`)
+  const decoded = decodeStatusRecord(raw)
+  if (!decoded) throw notFound(`no request ${requestId} (never made, or older than STATUS_TTL_SECONDS)`)
 
   const record: Record<string, string | number> = {}
   for (const [k, v] of Object.entries(raw)) {
@@ -22,8 +23,7 @@ export async function status(ctx: Context, requestId: string): Promise<void> {
     record[k] = recordField(k, v)
   }
   // Like the API: a code that expired unchecked reads `expired`.
-  const expiresAt = Number(raw.expiresAt)
-  if (UNCHECKED.has(raw.status as Status) && expiresAt > 0 && expiresAt <= Date.now()) record.status = 'expired'
+  record.status = statusOnRead(decoded, Date.now()).status
   record.partition = index
 
   if (ctx.json) return ctx.io.out(JSON.stringify(record))

@@ -1,5 +1,5 @@
 import { runNode, type RunningProcess } from '@sms-verify/testing'
-import { allPartitions, encodeJob, newRequestId, type Job, type Partition } from '@sms-verify/shared'
+import { allPartitions, encodeDeadLetter, encodeJob, newRequestId, recordOf, type Job, type Partition } from '@sms-verify/shared'
 
 export interface SmsResult {
   code: number | string
@@ -29,11 +29,11 @@ export function codeJob(p: Partition, mobile: string, extra: Partial<Job> = {}):
   return { requestId, fields: encodeJob(job) }
 }
 
-/** A dead letter as the sender writes it: its own fields first, then the job's, never a plaintext code. */
+/** A dead letter as the sender writes it (its encoder): its own fields first, then the job's, never a plaintext code. */
 export function deadFields(job: { requestId: string, fields: string[] }, reason: string, lastError: string, extra: string[] = []): string[] {
-  const f = job.fields
-  const get = (name: string) => f[f.indexOf(name) + 1]!
-  const out = ['requestId', job.requestId, 'reason', reason, 'attempts', get('attempts'), 'lastError', lastError, 'failedAt', String(Date.now()), 'entryId', '1-0', 'mobile', get('mobile')]
-  for (let i = 0; i + 1 < f.length; i += 2) if (!['code', 'requestId', 'mobile', 'attempts'].includes(f[i]!)) out.push(f[i]!, f[i + 1]!)
-  return [...out, ...extra]
+  const f = recordOf<string>(job.fields)
+  return encodeDeadLetter({
+    requestId: job.requestId, reason, attempts: Number(f.attempts), lastError, failedAt: Date.now(), entryId: '1-0', mobile: f.mobile,
+    original: [...job.fields, ...extra],
+  })
 }

@@ -1,5 +1,5 @@
 import {
-  JOB_VERSION, bulkJobs, configSchema, defineScripts, encodeJob, keys, loadConfig, newRequestId, partition, partitionIndexOf, seal,
+  JOB_VERSION, bulkJobs, bulkScript, configSchema, defineScripts, encodeJob, keys, loadConfig, newRequestId, partition, partitionIndexOf, seal,
   type Config, type Purpose,
 } from '@sms-verify/shared'
 import type { Redis } from 'ioredis'
@@ -61,10 +61,12 @@ export async function enqueueBulk(redis: Redis, mobiles: string[], o: { partitio
   const now = Date.now()
   const expiresAt = o.expiresAt ?? now + 300_000
   const jobs = bulkJobs({ requestId, mobiles, purpose: 'register', params: ['hello'], createdAt: now, expiresAt })
-  const jobArgs = jobs.flatMap((job) => { const f = encodeJob(job); return [f.length, ...f] })
-  const [result] = await redis.smsBulk(k.request(requestId), k.jobs, k.idempotency('-'), now, requestId, '', 0, 600_000, mobiles.length,
-    1_000_000, '{}', expiresAt, '', jobs.length, ...jobArgs)
-  if (result !== 'ok') throw new Error(`bulk.lua refused: ${result}`)
+  const result = bulkScript.reply(await redis.smsBulk(
+    ...bulkScript.keys({ request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
+    ...bulkScript.args({ now, requestId, idempotencyFingerprint: '', idempotencyTtlMs: 0, statusTtlMs: 600_000, recipients: mobiles.length,
+      streamCap: 1_000_000, answer: '{}', expiresAt, testResults: {}, jobs: jobs.map(encodeJob) }),
+  ))
+  if (result.kind !== 'ok') throw new Error(`bulk.lua refused: ${result.kind}`)
   return requestId
 }
 
