@@ -2,7 +2,7 @@ import t from 'tap'
 import { makeApp, freshMobile, sendCode, startTestRedis } from './helpers/app.js'
 
 // Standalone mode decides a send in one send.lua call: cooldown, limits, idempotency and the job.
-// Redis's own command counters hold the send path to that, whatever the code around it looks like.
+// What Redis itself sees (MONITOR) holds the send path to that, whatever the code around it looks like.
 
 const server = await startTestRedis(t)
 const marker = server.client()
