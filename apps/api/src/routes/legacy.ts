@@ -1,19 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import { LEGACY_MOBILE_PATTERN } from '@sms-verify/shared'
 import { ApiError, errors } from '../errors.js'
 import { sendError } from '../plugins/error-handler.js'
-import type { CodeSender } from '../send-code.js'
+import type { CodeSender } from '../send/index.js'
 import type { CaptchaGate } from '../captcha/gate.js'
 import { CaptchaRandstr, CaptchaToken } from '../schemas.js'
 
-/** Every legacy answer has `message`, as the original's did, and may have `error`. */
-const LegacyError = (description: string, example: { message: string, error: string, retryAfter?: number }) => Type.Object({
+const LegacyErrorFields = {
   message: Type.String(),
   error: Type.String(),
   retryAfter: Type.Optional(Type.Integer()),
-}, { additionalProperties: true, description, examples: [example] })
+}
+const LegacyErrorBody = Type.Object(LegacyErrorFields)
+
+/** Every legacy answer has `message`, as the original's did, and may have `error`. */
+const LegacyError = (description: string, example: Static<typeof LegacyErrorBody>) =>
+  Type.Object(LegacyErrorFields, { additionalProperties: true, description, examples: [example] })
 
 const schema = {
   summary: 'Send a register code (path of the original Django service)',

@@ -8,7 +8,7 @@ import type { ApiContext } from '../context.js'
 import { ApiError, errorResponses, errors, refusal } from '../errors.js'
 import { fingerprint, idempotencyKeyHash, idempotencyKeyOf } from '../idempotency.js'
 import { ErrorAnswer, IdempotencyHeaders, Purpose } from '../schemas.js'
-import { admitMobile } from '../send-code.js'
+import { admitMobile } from '../admit-mobile.js'
 
 const MAX_MOBILES = 10_000
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../errors.js'
-import { CaptchaRandstr, CaptchaToken, ErrorAnswer, IdempotencyHeaders, Mobile, Purpose } from '../schemas.js'
+import { CaptchaRandstr, CaptchaToken, ErrorAnswer, IdempotencyHeaders, Mobile, Purpose, SendAccepted } from '../schemas.js'
 import { idempotencyKeyOf } from '../idempotency.js'
-import type { CodeSender } from '../send-code.js'
+import type { CodeSender } from '../send/index.js'
 import type { CaptchaGate } from '../captcha/gate.js'
 
 const schema = {
@@ -15,11 +15,7 @@ const schema = {
   body: Type.Object({ mobile: Mobile, purpose: Purpose, captchaToken: CaptchaToken, captchaRandstr: CaptchaRandstr },
     { additionalProperties: false, examples: [{ mobile: '13812345678', purpose: 'register' }, { mobile: '13812345678', purpose: 'register', captchaToken: '0.Zm9vYmFy…' }] }),
   response: {
-    202: Type.Object({
-      requestId: Type.String({ examples: ['0-Jq3v9xP2aL0mZ8kQ'] }),
-      expiresIn: Type.Integer({ description: 'seconds the code stays valid', examples: [300] }),
-      resendIn: Type.Integer({ description: 'seconds until another code may be asked for', examples: [60] }),
-    }, { description: 'The code is queued for sending; `requestId` tracks it.' }),
+    202: SendAccepted,
     400: ErrorAnswer('invalid_mobile, invalid_purpose, invalid_body, region_not_allowed, invalid_idempotency_key, or captcha_required (CAPTCHA_PROVIDER set, no captchaToken).', { error: 'invalid_mobile', message: 'mobile is not a valid mobile number' }),
     403: ErrorAnswer('captcha_failed: the captcha provider refused the token (a token is good for one send).', { error: 'captcha_failed', message: 'the captcha was not accepted; solve it again (a token is good for one send)' }),
     429: ErrorAnswer('too_frequent (per number and purpose), rate_limited (per IP), daily_limit (per number) or carrier_limit; `retryAfter` and `Retry-After` say when to try again.',

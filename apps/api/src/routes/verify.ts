@@ -4,7 +4,7 @@ import { codeHmac, partitionIndexOf, verifyScript } from '@sms-verify/shared'
 import type { ApiContext } from '../context.js'
 import { errorResponses, errors } from '../errors.js'
 import { ErrorAnswer, Mobile, Purpose } from '../schemas.js'
-import { admitMobile } from '../send-code.js'
+import { admitMobile } from '../admit-mobile.js'
 import type { TokenIssuer } from '../tokens/issuer.js'
 
 const schema = {
