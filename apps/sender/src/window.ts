@@ -117,17 +117,15 @@ export class SendWindow {
 
   /**
    * Buffered entries to lease now (buffered → leasing), reclaimed ones first: enough for every
-   * free slot plus a read batch in waiting. While slots would otherwise wait, at once; while
-   * ahead, only in worthwhile batches (a lease call per freed slot costs more than it brings).
-   * `renewing`: how many startNext() just sent to renew, already counted as leasing.
+   * free slot plus a read batch in waiting. While ahead, only in worthwhile batches of half a
+   * read batch (a lease call per freed slot costs more than it brings); while slots would
+   * otherwise wait, `want` exceeds a read batch, so they are leased at once. `renewing`: how
+   * many startNext() just sent to renew (already counted as leasing): their call goes anyway.
    */
   toLease(renewing: number): Entry[] {
     const { concurrency, readBatch } = this.#size
-    const free = concurrency - this.#active
-    const want = free + readBatch - this.#ready.length - this.#leasing
-    const waiting = free > this.#ready.length + this.#leasing - renewing
-    if (!waiting && want < readBatch / 2 && renewing === 0) return []
-    if (want <= 0) return []
+    const want = concurrency - this.#active + readBatch - this.#ready.length - this.#leasing
+    if (want <= 0 || (want < readBatch / 2 && renewing === 0)) return []
     const out = this.#reclaimed.splice(0, want)
     if (out.length < want) out.push(...this.#fresh.splice(0, want - out.length))
     this.#leasing += out.length
