@@ -135,6 +135,8 @@ export class Leases {
           logger.debug({ requestId: job.requestId }, 'request already ended; entry acked without sending')
           this.#letGo(e)
           break
+        default:
+          verdict satisfies never // a new verdict must be handled here
       }
     }
     this.#o.afterRelease()
