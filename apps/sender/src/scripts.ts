@@ -36,9 +36,9 @@ declare module 'ioredis' {
     senderDeadLetter(...keysAndArgs: Arg[]): Result<number, Context>
     senderPromote(retries: string, stream: string, ...args: Arg[]): Result<[number, number, number], Context>
     senderPromoteAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<[number, number, number], Context>
-    senderTrim(stream: string, group: string): Result<number, Context>
+    senderTrim(stream: string, ...args: Arg[]): Result<number, Context>
     senderTrimAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<number, Context>
-    senderForgetConsumers(stream: string, group: string, minIdleMs: number, self: string): Result<string[], Context>
+    senderForgetConsumers(stream: string, ...args: Arg[]): Result<string[], Context>
   }
 }
 
@@ -175,4 +175,30 @@ export const promoteScript = {
   keys: (ps: readonly PromotePartition[]): string[] => ps.flatMap((p) => [p.retries, p.stream]),
   args: (ps: readonly PromotePartition[], now: number, limit: number): Arg[] => [now, limit, ...ps.flatMap((p) => [p.requestPrefix, p.jobPrefix])],
   reply: (r: readonly number[]): PromoteAnswer => ({ moved: r[0]!, most: r[1]!, waiting: r[2]! }),
+}
+
+// ---- trim.lua ----------------------------------------------------------------
+
+export const trimScript = {
+  /** one stream per call (cluster), or every stream in one call (standalone: senderTrimAll, key count first) */
+  keys: (streams: readonly string[]): string[] => [...streams],
+  args: (group: string): Arg[] => [group],
+  /** entries trimmed */
+  reply: (r: number): number => Number(r),
+}
+
+// ---- forget-consumers.lua ----------------------------------------------------
+
+export interface ForgetConsumersInput {
+  readonly group: string
+  /** least idle time (ms) of a consumer removed */
+  readonly minIdleMs: number
+  /** this consumer, never removed */
+  readonly self: string
+}
+
+export const forgetConsumersScript = {
+  args: (i: ForgetConsumersInput): Arg[] => [i.group, i.minIdleMs, i.self],
+  /** the names removed */
+  reply: (r: readonly string[]): string[] => r.map(String),
 }

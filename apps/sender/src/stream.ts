@@ -1,5 +1,9 @@
 import { recordOf, type Config } from '@sms-verify/shared'
 
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+/** The group (or its stream) is gone: Redis lost its data, or someone deleted it. */
+export const isNoGroup = (err: unknown): boolean => errorText(err).startsWith('NOGROUP')
+
 /** Claim stale entries at half the idle time, at least every 5 s. */
 export const claimInterval = (c: Pick<Config, 'SENDER_CLAIM_IDLE_MS'>): number =>
   Math.max(10, Math.min(Math.floor(c.SENDER_CLAIM_IDLE_MS / 2), 5000))
