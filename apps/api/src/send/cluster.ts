@@ -7,7 +7,7 @@
 // between (1) and (4) keeps a place until the window slides past it: the error is towards
 // refusing a send, never towards sending more than the limits allow.
 import type { FastifyBaseLogger } from 'fastify'
-import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, type Config, type RedisClient } from '@sms-verify/shared'
+import { countScript, globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient } from '@sms-verify/shared'
 import type { SendPlan } from './plan.js'
 import type { SendReply } from './reply.js'
 import type { RunSendScript } from './script.js'
@@ -37,14 +37,16 @@ function storedAnswer(stored: string | null, requestFingerprint: string): SendRe
 export async function sendClustered(redis: RedisClient, config: Config, run: RunSendScript, plan: SendPlan, log: FastifyBaseLogger): Promise<SendReply> {
   const windows = windowsOf(config, plan)
   const [counted, ...taken] = await Promise.all([
-    redis.smsCount(globalKeys.requestCounter(plan.client), config.RATE_LIMIT_PER_MINUTE, MINUTE_MS),
-    ...windows.map((w) => redis.smsWindow(w.key, plan.now, w.windowMs, w.limit, plan.requestId)),
+    redis.smsCount(...countScript.args({ counter: globalKeys.requestCounter(plan.client), limit: config.RATE_LIMIT_PER_MINUTE, windowMs: MINUTE_MS }))
+      .then(countScript.reply),
+    ...windows.map((w) => redis.smsWindow(...windowScript.args({ window: w.key, now: plan.now, windowMs: w.windowMs, limit: w.limit, member: plan.requestId }))
+      .then(windowScript.reply)),
   ])
-  const refund = () => Promise.all(windows.filter((_, i) => taken[i]![0] === 1).map((w) => redis.zrem(w.key, plan.requestId)))
-  const refused = taken.findIndex((r) => r[0] !== 1)
-  if (counted[0] !== 1 || refused !== -1) {
+  const refund = () => Promise.all(windows.filter((_, i) => taken[i]!.ok).map((w) => redis.zrem(w.key, plan.requestId)))
+  const refused = taken.findIndex((r) => !r.ok)
+  if (!counted.ok || refused !== -1) {
     await refund()
-    const reply: SendReply = counted[0] !== 1 ? ['rate_limited', counted[1]!] : [windows[refused]!.refusal, taken[refused]![1]!]
+    const reply: SendReply = !counted.ok ? ['rate_limited', counted.retryAfterMs] : [windows[refused]!.refusal, taken[refused]!.retryAfterMs]
     // A repeat of an accepted request must get its first answer, not this window's refusal.
     // The stored answer lives on the mobile's slot: one more round trip, only on this path.
     if (plan.idempotency === undefined) return reply
