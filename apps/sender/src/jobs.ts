@@ -1,5 +1,5 @@
 import {
-  DEAD_LETTER_MAXLEN, GROUP, encodeJob, jobIdOf, unseal,
+  DEAD_LETTER_MAXLEN, GROUP, encodeDeadLetter, encodeJob, jobIdOf, recordOf, unseal,
   type BulkJob, type CodeJob, type Config, type E164, type Job, type PartitionKeys, type RedisClient,
 } from '@sms-verify/shared'
 import type { Logger } from 'pino'
@@ -46,7 +46,8 @@ export type JobEnd =
   /** another handling took the job over meanwhile (its lease lapsed): nothing written */
   | { readonly kind: 'taken_over' }
 
-export interface DeadLetter {
+/** What ends a job for good: the dead letter's record is built from it and the entry (encodeDeadLetter). */
+export interface DeadEnd {
   readonly job: Job | undefined
   readonly reason: DeadReason
   readonly error: string
@@ -63,8 +64,6 @@ export interface DeadLetter {
 
 /** The done marker outlives the code by this much; after that an expired job is never sent anyway. */
 const DONE_MARGIN_MS = 60_000
-/** Entry fields a dead letter does not copy: the code, those it writes itself, and a retry's carried-forward counts. */
-const NOT_REPLAYED = new Set(['code', 'requestId', 'mobile', 'attempts', 'sentBefore', 'failedBefore'])
 
 type BulkResult = { status: string, provider?: string, messageId?: string, reason?: string, error?: string }
 
@@ -219,22 +218,18 @@ export class Jobs {
   }
 
   /** Ends a job for good: dead-letter.lua moves it to the partition's dead stream with the reason. */
-  async deadLetter(e: Entry, d: DeadLetter): Promise<JobEnd> {
+  async deadLetter(e: Entry, d: DeadEnd): Promise<JobEnd> {
     const { job, reason, error, attempts, mobiles } = d
     const k = this.#o.keys[e.p.index]!
-    const requestId = job?.requestId ?? fieldOf(e.fields, 'requestId') ?? ''
-    const mobile = job?.kind === 'code' ? job.mobile : (fieldOf(e.fields, 'mobile') ?? '')
+    const entry = job?.kind === 'code' ? undefined : recordOf<string>(e.fields ?? [])
+    const requestId = job?.requestId ?? entry?.requestId ?? ''
+    const mobile = job?.kind === 'code' ? job.mobile : (entry?.mobile ?? '')
     const now = Date.now()
-    const dead: string[] = ['requestId', requestId, 'reason', reason, 'attempts', String(attempts), 'lastError', error,
-      'failedAt', String(now), 'entryId', e.id]
-    if (mobile) dead.push('mobile', mobile)
-    if (mobiles) dead.push('mobiles', mobiles.join(','))
-    // The original fields, for a replay; never the plaintext code, nor what a retry carried forward.
-    const original = e.fields ?? []
-    for (let i = 0; i + 1 < original.length; i += 2) {
-      const f = original[i]!
-      if (!NOT_REPLAYED.has(f) && !(mobiles && f === 'mobiles')) dead.push(f, original[i + 1]!)
-    }
+    // The original fields go along for a replay; encodeDeadLetter leaves out the code and what a retry carried forward.
+    const dead = encodeDeadLetter({
+      requestId, reason, attempts, lastError: error, failedAt: now, entryId: e.id,
+      ...(mobile ? { mobile } : {}), ...(mobiles ? { mobiles } : {}), original: e.fields ?? [],
+    })
     // A malformed entry has no job: it goes by its request id, like a code job.
     const keys = job ? jobKeys(k, job) : { lease: k.lease(requestId), request: k.request(requestId), job: k.request(requestId) }
     const done = deadLetterScript.reply(await this.#o.redis.senderDeadLetter(...deadLetterScript.args({
@@ -259,8 +254,3 @@ function doneMs(job: Job, now: number): number {
   return Math.max(0, job.expiresAt - now) + DONE_MARGIN_MS
 }
 
-function fieldOf(fields: readonly string[] | null, name: string): string | undefined {
-  if (!fields) return undefined
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
-  return undefined
-}
