@@ -1,7 +1,7 @@
 import t from 'tap'
 import { GROUP, globalKeys, keys, MINUTE_MS, recordOf, sentBucketOf } from '@sms-verify/shared'
 import { startRedis } from '@sms-verify/testing'
-import { codeJob, deadFields, partitionsOf, sms, startSms } from './helpers/sms.js'
+import { codeJob, deadFields, partitionsOf, sms, smsProcess, startSms } from './helpers/sms.js'
 
 const SECRET = '987654'
 
@@ -29,7 +29,8 @@ t.test('stats on one partition: length, lag, pending per consumer, dead letters,
   await redis.set(globalKeys.pausedSender('gone'), JSON.stringify({ ...pause, consumer: 'gone' }), 'PX', 60_000)
 
   const env = { REDIS_URL: server.url }
-  const r = await sms(env, 'stats', '--json')
+  // through the real process once: its piped --json answer arrives whole before it exits
+  const r = await smsProcess(env, 'stats', '--json')
   t.equal(r.code, 0, r.output)
   const s = r.json as { partitions: Array<Record<string, unknown>>, totals: Record<string, unknown> }
   t.equal(s.partitions.length, 1)
@@ -206,6 +207,10 @@ t.test('errors: usage 2, unreachable Redis 1, bad config 1', async (t) => {
   t.equal((await sms({}, 'frobnicate')).code, 2)
   t.equal((await sms({}, 'stats', '--frobnicate')).code, 2)
   t.equal((await sms({}, 'dead', 'bury')).code, 2)
-  t.equal((await sms({})).code, 2, 'no command prints help and is a usage error')
-  t.equal((await sms({}, '--help')).code, 0)
+  const bare = await smsProcess({})
+  t.equal(bare.code, 2, 'no command prints help and is a usage error')
+  t.match(bare.output, /Commands:/, 'the help names the commands')
+  const help = await smsProcess({}, '--help')
+  t.equal(help.code, 0)
+  t.match(help.output, /dead <action> \[id\]/)
 })
