@@ -1,10 +1,10 @@
 import { GROUP, partition } from '@sms-verify/shared'
-import { freePort, startFakeTencent, startRedis, waitFor, type RunningProcess } from '@sms-verify/testing'
+import {
+  fakeProviderEnv, freePort, startFakeTencent, startRedis, startSenderProcess, TEST_KEYS, testProviderModule, waitFor, type RunningProcess,
+} from '@sms-verify/testing'
 import t from 'tap'
 import { enqueueCode, mobileOf, statusOf } from './helpers/jobs.js'
-import { callsIn, deliveriesIn, startSender } from './helpers/processes.js'
-import { fakeProviderEnv } from './helpers/provider-sender.js'
-import { TEST_KEYS } from './helpers/test-provider.mjs'
+import { callsIn, deliveriesIn } from './helpers/processes.js'
 
 // Real sender processes (apps/sender/dist/main.js, built by `pnpm test`) against a real redis-server.
 const server = await startRedis()
@@ -16,7 +16,7 @@ t.teardown(async () => {
 })
 const p0 = partition(0, 1, false)
 const spawn = async (env: Record<string, string | number> = {}) => {
-  const p = await startSender(server.url, env)
+  const p = await startSenderProcess({ REDIS_URL: server.url, SENDER_TEST_PROVIDER_MODULE: testProviderModule, ...env })
   running.push(p)
   return p
 }

@@ -1,5 +1,5 @@
 import { GROUP, createRedis, keys, partition, partitionIndexOf, sealKeyFrom, sentBucketOf, type Config } from '@sms-verify/shared'
-import { startRedis, startRedisCluster, waitFor } from '@sms-verify/testing'
+import { makeTestProvider, startRedis, startRedisCluster, TEST_KEYS, waitFor } from '@sms-verify/testing'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import t from 'tap'
@@ -7,7 +7,6 @@ import { SenderMetrics } from '../src/metrics.js'
 import type { Provider } from '../src/provider.js'
 import { Sender, type SenderOptions } from '../src/sender.js'
 import { enqueueBulk, enqueueCode, mobileOf, statusOf, testConfig } from './helpers/jobs.js'
-import { TEST_KEYS, makeTestProvider } from './helpers/test-provider.mjs'
 
 const server = await startRedis()
 t.teardown(() => server.stop())
