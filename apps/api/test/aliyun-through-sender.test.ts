@@ -1,7 +1,6 @@
 import t from 'tap'
 import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
-import { startFakeAliyun, waitFor, type RunningProcess } from '@sms-verify/testing'
-import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
+import { fakeProviderEnv, startFakeAliyun, startSenderProcess, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { e164, freshMobile, getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
 
 // End to end: the API, a real sender process with the official Aliyun SDK, the fake Dysmsapi endpoint
@@ -14,7 +13,7 @@ t.test('send through Aliyun: OutId is the request id, the code reaches the templ
   const fake = await startFakeAliyun()
   let sender: RunningProcess | undefined
   t.teardown(async () => { await sender?.kill('SIGKILL'); await fake.stop() })
-  sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
+  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
   const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN })
 
   const { mobiles, ids, sent } = await sendUntilSent(t, app, 2)
@@ -56,7 +55,7 @@ t.test('isv.BUSINESS_LIMIT_CONTROL: dead letter carrier_limit, and the API answe
   const mobile = freshMobile()
   const number = e164(mobile) as E164
   fake.behaviour.set(number, { code: 'isv.BUSINESS_LIMIT_CONTROL', message: '触发小时级流控Permits:5' })
-  sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
+  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
   const { app } = await makeApp(t, server)
   const redis = server.client()
   const p = partition(0, 1, false)

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
-import { startFakeTencent, waitFor, type RunningProcess } from '@sms-verify/testing'
-import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
+import { fakeProviderEnv, startFakeTencent, startSenderProcess, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis } from './helpers/app.js'
 
 // End to end: the API, a real sender process with the real Tencent SDK, the fake Tencent endpoint.
@@ -21,7 +20,7 @@ t.test('a carrier daily limit: the sender dead-letters carrier_limit and records
   const mobile = freshMobile()
   const number = e164(mobile) as E164
   fake.behaviour.set(number, { code: 'LimitExceeded.PhoneNumberDailyLimit', message: '单个手机号日下发短信条数超过设定的上限' })
-  sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
+  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
   const { app } = await makeApp(t, server)
   const redis = server.client()
   const p = partition(0, 1, false)

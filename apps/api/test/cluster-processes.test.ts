@@ -4,7 +4,7 @@ import { partitionIndexOf, partitionOfRequestId } from '@sms-verify/shared'
 import { startRedis, startRedisCluster, waitFor, type RunningProcess } from '@sms-verify/testing'
 import {
   clusterPartitions, deliveredCode, deliveriesIn, deliveryCounts, drained, getJson, ipSource, killNode, nodeInfo, placement,
-  postJson, postSend, startApiProcess, startSenderProcess, type ApiProcess, type SendResult,
+  postJson, postSend, startApiProcess, startRecordingSender, type ApiProcess, type SendResult,
 } from './helpers/cluster-system.js'
 
 // Real processes against a real Redis Cluster (6 nodes: 3 masters, 3 replicas): two APIs
@@ -76,7 +76,7 @@ try {
   }
   ;[apis, senders] = await Promise.all([
     startAll([startApiProcess(apiEnv), startApiProcess(apiEnv)], (a) => a.proc.kill('SIGKILL'), (a) => a.proc.child.pid),
-    startAll([startSenderProcess(senderEnv), startSenderProcess(senderEnv), startSenderProcess(senderEnv)], (p) => p.kill('SIGKILL'), (p) => p.child.pid),
+    startAll([startRecordingSender(senderEnv), startRecordingSender(senderEnv), startRecordingSender(senderEnv)], (p) => p.kill('SIGKILL'), (p) => p.child.pid),
   ]) as [ApiProcess[], RunningProcess[]]
 } catch (err) {
   await runCleanup()

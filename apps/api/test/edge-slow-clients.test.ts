@@ -11,7 +11,8 @@ buildApi()
 /** A request cut short: the server must answer 408 in the contract's shape, or close. */
 function timedOut(t: Test, what: string, response: RawResponse | undefined, end: string) {
   t.not(end, 'open', `${what}: the connection does not stay open`)
-  if (!response) return t.pass(`${what}: closed without an answer`)
+  // closing without an answer is allowed: the check above is the one that matters then
+  if (!response) return t.comment(`${what}: closed without an answer`)
   t.equal(response.status, 408, `${what}: status`)
   t.match(response.json(), { error: 'request_timeout', message: String }, `${what}: body`)
   t.equal(response.headers['x-content-type-options'], 'nosniff', `${what}: nosniff`)

@@ -1,6 +1,5 @@
 import t from 'tap'
-import { startFakeTencent, type RunningProcess } from '@sms-verify/testing'
-import { fakeProviderEnv, startProviderSender } from '../../sender/test/helpers/provider-sender.js'
+import { fakeProviderEnv, startFakeTencent, startSenderProcess, type RunningProcess } from '@sms-verify/testing'
 import { getStatus, makeApp, sendUntilSent, startTestRedis } from './helpers/app.js'
 
 // Delivery receipts end to end: API send → real sender process → real Tencent SDK → fake Tencent
@@ -13,7 +12,7 @@ t.test('send, the sender stores the SerialNo, the carrier posts receipts: delive
   const fake = await startFakeTencent()
   let sender: RunningProcess | undefined
   t.teardown(async () => { await sender?.kill('SIGKILL'); await fake.stop() })
-  sender = await startProviderSender({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
+  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
   const { app } = await makeApp(t, server, { CALLBACK_TOKEN: TOKEN })
 
   const { mobiles, ids, sent } = await sendUntilSent(t, app, 2)

@@ -1,29 +1,14 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { ConfigError, configSchema, loadConfig } from '@sms-verify/shared'
-import { repoRoot } from '@sms-verify/testing'
+import { runToExit } from '@sms-verify/testing'
 import { createCaptcha } from '../src/captcha/create.js'
 import { loadTokenKeys } from '../src/tokens/keys.js'
 import { pemBody, pemPair } from './helpers/token-keys.js'
 
 /** Runs the built API with `env`; it must refuse to start before it touches Redis. */
-function runApi(env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['apps/api/dist/main.js'], {
-      cwd: repoRoot,
-      // nothing listens on port 1: the config is refused before any connection matters
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1/0', PORT: '0', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8') })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8') })
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    child.once('error', reject)
-    child.once('exit', (code) => { clearTimeout(killer); resolve({ code, stdout, stderr }) })
-  })
-}
+const runApi = (env: Record<string, string>) =>
+  // nothing listens on port 1: the config is refused before any connection matters
+  runToExit('apps/api/dist/main.js', { REDIS_URL: 'redis://127.0.0.1:1/0', PORT: '0', LOG_LEVEL: 'warn', ...env }, 20_000)
 
 /** Any 12 characters in a row of the secret appearing in the output count as an echo. */
 const echoes = (output: string, secret: string) => {

@@ -16,7 +16,7 @@ import { Sender } from './sender.js'
  *
  * SENDER_TEST_PROVIDER_MODULE exists for the process-level tests only: an
  * absolute path to an ES module exporting `createProvider(config, logger)`,
- * used instead of SMS_PROVIDER (apps/sender/test/helpers/test-provider.mjs).
+ * used instead of SMS_PROVIDER (packages/testing/src/test-provider.ts).
  */
 async function main(): Promise<void> {
   let config: Config

@@ -1,11 +1,12 @@
 import { GROUP, createRedis, keys, partition, type Config } from '@sms-verify/shared'
-import { runNode, startFakeTencent, startRedis, waitFor, type FakeTencent, type RunningProcess } from '@sms-verify/testing'
+import {
+  fakeProviderEnv, runNode, startFakeTencent, startRedis, startSenderProcess, waitFor, type FakeTencent, type RunningProcess,
+} from '@sms-verify/testing'
 import { pino } from 'pino'
 import t from 'tap'
 import { createTencentProvider } from '../src/providers/tencent.js'
 import { Sender } from '../src/sender.js'
 import { enqueueBulk, statusOf, testConfig } from './helpers/jobs.js'
-import { fakeProviderEnv, startProviderSender } from './helpers/provider-sender.js'
 
 // Bulk requests of more than 200 numbers are several jobs. Each job has its own identity, lease
 // and completion; the request's record counts what each did. The real Tencent SDK talks to the
@@ -92,7 +93,7 @@ t.test('a sender process killed mid-call during 1,000 numbers: the survivor send
   // The third job's call never answers the first sender: it dies with the call in flight. The
   // fake never accepts that call's numbers, so each number must reach it exactly once afterwards.
   fake.behaviour.set(mobiles[450]!, { stall: true })
-  const doomed = await startProviderSender(env)
+  const doomed = await startSenderProcess(env)
   running.push(doomed)
   const id = await enqueueBulk(plain, mobiles)
   await waitFor(() => fake.requests.filter((r) => r.action === 'SendSms').length === 3, { timeout: 15_000, what: 'the third call in flight' })
@@ -100,7 +101,7 @@ t.test('a sender process killed mid-call during 1,000 numbers: the survivor send
   doomed.child.kill('SIGKILL')
   await doomed.exited
   fake.behaviour.clear()
-  const survivor = await startProviderSender(env)
+  const survivor = await startSenderProcess(env)
   running.push(survivor)
   await waitFor(async () => (await statusOf(plain, id)).status === 'sent' && (await pending()) === 0, { timeout: 30_000, what: 'the survivor to finish' })
   await checkAllOnce(t, fake, id, mobiles)

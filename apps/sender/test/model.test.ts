@@ -226,11 +226,9 @@ async function checkModel(provider: ScriptedProvider, codes: string[], bulks: Ar
 
 t.test(`the sender against its model: ${RUNS} random schedules (seed ${SEED})`, async (t) => {
   t.comment(`model test seed ${SEED}: replay with MODEL_SEED=${SEED}`)
-  try {
-    await fc.assert(fc.asyncProperty(schedule, runSchedule), { numRuns: RUNS, seed: SEED, endOnFailure: true })
-    t.pass(`${RUNS} schedules held`)
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? `\ncause: ${err.cause.message}` : ''
-    t.fail(`model broken (MODEL_SEED=${SEED}): ${err instanceof Error ? err.message : String(err)}${cause}`)
-  }
+  const run = await fc.check(fc.asyncProperty(schedule, runSchedule), { numRuns: RUNS, seed: SEED, endOnFailure: true })
+  const err = run.errorInstance
+  const cause = err instanceof Error && err.cause instanceof Error ? `\ncause: ${err.cause.message}` : ''
+  t.notOk(run.failed, run.failed ? `model broken (MODEL_SEED=${SEED}): ${fc.defaultReportMessage(run)}${cause}` : `${RUNS} schedules held`)
+  t.equal(run.numRuns, RUNS, 'every schedule ran')
 })

@@ -1,8 +1,10 @@
 import t from 'tap'
 import { partition, recordOf } from '@sms-verify/shared'
-import { startFakeAliyun, startFakeTencent, startRedis, waitFor, type FakeAliyun, type FakeTencent, type RedisServer, type RunningProcess } from '@sms-verify/testing'
+import {
+  fakeProviderEnv, runToExit, startFakeAliyun, startFakeTencent, startRedis, startSenderProcess, waitFor,
+  type FakeAliyun, type FakeTencent, type RedisServer, type RunningProcess,
+} from '@sms-verify/testing'
 import { enqueueCode, mobileOf, statusOf } from './helpers/jobs.js'
-import { fakeProviderEnv, runSenderToExit, startProviderSender } from './helpers/provider-sender.js'
 
 // Real sender processes (apps/sender/dist/main.js) with the official Aliyun SDK and the Tencent SDK against the fakes.
 
@@ -25,7 +27,7 @@ t.test('startup refusals: one clear stderr line, nothing on stdout, non-zero exi
   ]
   for (const [what, env, line] of cases) {
     // a seal key keeps the JOB_SEAL_KEY warning off stdout, so stdout shows only what the refusal printed
-    const { code, stdout, stderr } = await runSenderToExit({ REDIS_URL: NO_REDIS, METRICS_PORT: '0', JOB_SEAL_KEY: `${'A'.repeat(43)}=`, ...env })
+    const { code, stdout, stderr } = await runToExit('apps/sender/dist/main.js', { REDIS_URL: NO_REDIS, METRICS_PORT: '0', JOB_SEAL_KEY: `${'A'.repeat(43)}=`, ...env })
     t.not(code, 0, `${what}: non-zero exit`)
     t.match(stderr, line, `${what}: one clear line`)
     t.equal(stderr.split('\n').filter(Boolean).length, 1, `${what}: exactly one stderr line`)
@@ -50,7 +52,7 @@ async function rig(t: Tap.Test): Promise<Rig> {
   return {
     server, tencent, aliyun,
     async start(env) {
-      const s = await startProviderSender({ REDIS_URL: server.url, ...fakeProviderEnv({ tencent: tencent.endpoint, aliyun: aliyun.endpoint }), ...env })
+      const s = await startSenderProcess({ REDIS_URL: server.url, ...fakeProviderEnv({ tencent: tencent.endpoint, aliyun: aliyun.endpoint }), ...env })
       senders.push(s)
       return s
     },

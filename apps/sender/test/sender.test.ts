@@ -1,5 +1,5 @@
 import { GROUP, createRedis, keys, partition, partitionIndexOf, recordOf, sealKeyFrom, sentBucketOf, type Config } from '@sms-verify/shared'
-import { startRedis, startRedisCluster, waitFor } from '@sms-verify/testing'
+import { makeTestProvider, startRedis, startRedisCluster, TEST_KEYS, waitFor } from '@sms-verify/testing'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import t from 'tap'
@@ -7,7 +7,6 @@ import { SenderMetrics } from '../src/metrics.js'
 import type { Provider } from '../src/provider.js'
 import { Sender, type SenderOptions } from '../src/sender.js'
 import { enqueueBulk, enqueueCode, mobileOf, statusOf, testConfig } from './helpers/jobs.js'
-import { TEST_KEYS, makeTestProvider } from './helpers/test-provider.mjs'
 
 const server = await startRedis()
 t.teardown(() => server.stop())
@@ -31,6 +30,12 @@ async function withSender<T>(env: Record<string, string | number>, fn: (s: Sende
 /** Ticks until `done` holds: retries come back through the retry set after their backoff. */
 async function drainUntil(sender: Sender, done: () => Promise<boolean>) {
   await waitFor(async () => { await sender.tick(); return done() }, { timeout: 10_000, interval: 5, what: 'the sender to finish' })
+}
+
+/** A logger whose lines the test reads. */
+function recordingLogger() {
+  const lines: Array<{ level: number, msg: string }> = []
+  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line)) } }) }
 }
 
 const deliveries = async () => (await plain.lrange(TEST_KEYS.deliveries, 0, -1)).map((s) => JSON.parse(s) as { requestId: string })
@@ -232,15 +237,20 @@ t.test('bulk: per-number outcomes on the record, only transient numbers retried'
   })
 })
 
-t.test('close() is idempotent', async (t) => {
+t.test('close() is idempotent: every call gets the one shutdown, which runs once and logs no error', async (t) => {
+  const { lines, logger } = recordingLogger()
   await withSender({}, async (sender) => {
     await sender.start()
-    await Promise.all([sender.close(), sender.close()])
-    t.pass()
-  })
+    const first = sender.close()
+    t.equal(sender.close(), first, 'a second call while closing returns the same promise')
+    await first
+    t.equal(sender.close(), first, 'a call after the close returns it too')
+  }, { logger })
+  t.equal(lines.filter((l) => l.msg === 'sender stopped').length, 1, 'the shutdown ran once')
+  t.same(lines.filter((l) => l.level >= 50).map((l) => l.msg), [], 'no cleanup step failed')
 })
 
-// ---- audit fixes: each test below fails against the sender before them ----------------
+// ---- leases, claims, shutdown and stale copies ---------------------------------------
 
 const callsOf = async (requestId?: string) => (await plain.lrange(TEST_KEYS.calls, 0, -1))
   .map((s) => JSON.parse(s) as { requestId: string, n: number, t: number, outcome: string })
@@ -251,7 +261,7 @@ const idleOf = async (id: string) => {
 }
 const deadFields = async () => (await plain.xrange(p0.deadStream, '-', '+')).map(([, f]) => recordOf<string>(f))
 
-t.test('1. a claim pass never hands this process an entry it is still sending', async (t) => {
+t.test('a claim pass never hands this process an entry it is still sending', async (t) => {
   await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (sender) => {
     await plain.hset(TEST_KEYS.behaviour, mobileOf(300), 'slow:500')
     const id = await enqueueCode(plain, mobileOf(300))
@@ -263,7 +273,7 @@ t.test('1. a claim pass never hands this process an entry it is still sending', 
   t.equal((await deliveries()).length, 1)
 })
 
-t.test('1. lease tokens are unique per handling: a second process with the same consumer name gets busy, not the lease', async (t) => {
+t.test('lease tokens are unique per handling: a second process with the same consumer name gets busy, not the lease', async (t) => {
   await withSender({ SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 2000 }, async (first) => {
     await plain.hset(TEST_KEYS.behaviour, mobileOf(301), 'slow:700')
     const id = await enqueueCode(plain, mobileOf(301))
@@ -279,7 +289,7 @@ t.test('1. lease tokens are unique per handling: a second process with the same 
   }, { consumer: 'twin' })
 })
 
-t.test('2. a consumer deleted while its call runs (XACK 0): the transient failure is still retried, not stuck in sending', async (t) => {
+t.test('a consumer deleted while its call runs (XACK 0): the transient failure is still retried, not stuck in sending', async (t) => {
   await withSender({}, async (sender) => {
     await plain.hset(TEST_KEYS.behaviour, mobileOf(310), 'slowfail:300')
     const id = await enqueueCode(plain, mobileOf(310))
@@ -293,7 +303,7 @@ t.test('2. a consumer deleted while its call runs (XACK 0): the transient failur
   })
 })
 
-t.test('2. gone consumers are removed only when idle long enough and holding nothing', async (t) => {
+t.test('gone consumers are removed only when idle long enough and holding nothing', async (t) => {
   await withSender({}, async (sender) => {
     await enqueueCode(plain, mobileOf(311))
     await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
@@ -305,18 +315,18 @@ t.test('2. gone consumers are removed only when idle long enough and holding not
   })
 })
 
-t.test('3. acked entries are trimmed within about a second while the sender runs', async (t) => {
+t.test('acked entries are trimmed while the sender runs, with no new traffic', async (t) => {
   await withSender({ SENDER_CONCURRENCY: 64 }, async (sender) => {
     for (let i = 0; i < 500; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => enqueueCode(plain, mobileOf(3000 + i + j))))
     await sender.start()
     await waitFor(async () => (await plain.llen(TEST_KEYS.deliveries)) === 500, { what: '500 deliveries' })
-    const at = Date.now()
-    await waitFor(async () => (await plain.xlen(p0.stream)) < 150, { timeout: 3000, what: 'the stream to be trimmed' })
-    t.ok(Date.now() - at < 3000, `trimmed ${Date.now() - at} ms after the drain`)
+    // nothing is queued after the drain: only the sender's periodic trimming can shorten the stream
+    await waitFor(async () => (await plain.xlen(p0.stream)) < 150, { what: 'the stream to be trimmed' })
+    t.ok((await plain.xlen(p0.stream)) < 150, 'the acked entries are gone from the stream')
   })
 })
 
-t.test('4. a dead replica\'s entries are taken over without waiting behind the backlog', async (t) => {
+t.test('a dead replica\'s entries are taken over without waiting behind the backlog', async (t) => {
   await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
   const orphans: string[] = []
   for (let i = 0; i < 5; i++) orphans.push(await enqueueCode(plain, mobileOf(400 + i)))
@@ -335,7 +345,7 @@ t.test('4. a dead replica\'s entries are taken over without waiting behind the b
   })
 })
 
-t.test('5. after a provider TIMEOUT the lease is kept and the retry is due no earlier than its end', async (t) => {
+t.test('after a provider TIMEOUT the lease is kept and the retry is due no earlier than its end', async (t) => {
   await withSender({ PROVIDER_TIMEOUT_MS: 100 }, async (sender, config) => {
     await plain.hset(TEST_KEYS.behaviour, mobileOf(320), 'stall:1')
     const id = await enqueueCode(plain, mobileOf(320))
@@ -353,35 +363,40 @@ t.test('5. after a provider TIMEOUT the lease is kept and the retry is due no ea
   })
 })
 
-t.test('7. close(): one deadline for everything, in-flight calls awaited, unstarted entries handed back at once', async (t) => {
+t.test('close() awaits in-flight calls and hands unstarted entries back without waiting for its deadline', async (t) => {
   await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
   const orphan = await enqueueCode(plain, mobileOf(330))
   await plain.xreadgroup('GROUP', GROUP, 'dead-replica', 'COUNT', 1, 'STREAMS', p0.stream, '>')
   await plain.hset(TEST_KEYS.behaviour, mobileOf(331), 'slow:600')
   const slow = await enqueueCode(plain, mobileOf(331))
-  let closedIn = 0
-  await withSender({ SENDER_CONCURRENCY: 1, SENDER_CLAIM_IDLE_MS: 50, SHUTDOWN_TIMEOUT_MS: 5000 }, async (sender) => {
+  const { lines, logger } = recordingLogger()
+  const SHUTDOWN_TIMEOUT_MS = 30_000
+  await withSender({ SENDER_CONCURRENCY: 1, SENDER_CLAIM_IDLE_MS: 50, SHUTDOWN_TIMEOUT_MS }, async (sender) => {
     await sender.start()
     await waitFor(async () => (await statusOf(plain, slow)).status === 'sending', { what: 'the slow call' })
     // the window (1) is full; the claim share still takes the orphan into the buffer
     await waitFor(async () => (await plain.xpending(p0.stream, GROUP, '-', '+', 10, sender.consumer) as unknown[]).length === 2, { what: 'the orphan claimed' })
-    const at = Date.now()
-    await sender.close()
-    closedIn = Date.now() - at
+    let deadline: NodeJS.Timeout | undefined
+    const first = await Promise.race([
+      sender.close().then(() => 'closed'),
+      new Promise((resolve) => { deadline = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS, 'the shutdown deadline') }),
+    ])
+    clearTimeout(deadline)
+    t.equal(first, 'closed', 'close() returned before its deadline')
+    t.notOk(lines.some((l) => /deadline/.test(l.msg)), 'no step waited for the deadline')
     t.equal((await statusOf(plain, slow)).status, 'sent', 'the call in flight was awaited')
     t.equal((await callsOf(orphan)).length, 0, 'the unstarted entry was not sent')
     t.equal(await plain.exists(keys(p0).lease(orphan)), 0, 'its lease, taken ahead of a free slot, was given back')
     t.match(await statusOf(plain, orphan), { status: 'queued', attempts: '0' }, 'and its record put back as before the lease')
     t.ok(await idleOf((await plain.xrange(p0.stream, '-', '+')).find(([, f]) => f.includes(orphan))![0]) > 1e9, 'handed back with a huge idle time')
-  })
-  t.ok(closedIn < 2000, `closed in ${closedIn} ms`)
+  }, { logger })
   await withSender({ SENDER_CLAIM_IDLE_MS: 30_000 }, async (peer) => {
     await peer.tick()
     t.equal((await statusOf(plain, orphan)).status, 'sent', 'a peer took it over at once, without its 30 s claim idle time')
   })
 })
 
-t.test('14. a job leased ahead that waits for a slot longer than its lease can spare is renewed before its call', async (t) => {
+t.test('a job leased ahead that waits for a slot longer than its lease can spare is renewed before its call', async (t) => {
   // PROVIDER_TIMEOUT_MS 400: the lease is 800 ms (one call plus a 400 ms margin); a ready job older than 100 ms is renewed
   await plain.hset(TEST_KEYS.behaviour, mobileOf(390), 'slow:300', mobileOf(391), 'slow:150')
   const first = await enqueueCode(plain, mobileOf(390))
@@ -397,20 +412,27 @@ t.test('14. a job leased ahead that waits for a slot longer than its lease can s
   })
 })
 
-t.test('7. close() keeps one deadline even with a blocked read and a stalled call', async (t) => {
+t.test('close() keeps one deadline for a blocked read and a stalled call, ending before the call\'s own deadline', async (t) => {
+  // The read blocks for 10 s and the call stalls until its 1.8 s provider deadline: close() must cut off the
+  // read at its 1.2 s deadline and leave the call to its lease. Were each step given a deadline of its own
+  // (1.1 s for the read, then 1.2 s for the call), the provider's deadline would end the call first.
   await plain.hset(TEST_KEYS.behaviour, mobileOf(332), 'stall')
   const id = await enqueueCode(plain, mobileOf(332))
-  await withSender({ SHUTDOWN_TIMEOUT_MS: 1200, SENDER_BLOCK_MS: 1000, PROVIDER_TIMEOUT_MS: 10_000 }, async (sender) => {
+  const { lines, logger } = recordingLogger()
+  await withSender({ SHUTDOWN_TIMEOUT_MS: 1200, SENDER_BLOCK_MS: 10_000, PROVIDER_TIMEOUT_MS: 1800 }, async (sender) => {
     await sender.start()
-    await waitFor(async () => (await statusOf(plain, id)).status === 'sending')
-    const at = Date.now()
+    await waitFor(async () => (await statusOf(plain, id)).status === 'sending', { what: 'the stalled call' })
+    await waitFor(async () => /flags=b .*cmd=xreadgroup/.test(await plain.client('LIST') as string), { what: 'the next read blocked' })
     await sender.close()
-    const took = Date.now() - at
-    t.ok(took >= 1100 && took < 1500, `close took ${took} ms for SHUTDOWN_TIMEOUT_MS 1200`)
-  })
+    t.equal((await statusOf(plain, id)).status, 'sending', 'closed while the call was still in flight, before its provider deadline')
+    t.equal(sender.inFlight, 1, 'the stalled call was left running, not awaited')
+    const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg)
+    t.ok(warnings.includes('sender close: a blocked read outlived the deadline; cut off'), 'the blocked read was cut off at the deadline')
+    t.ok(warnings.some((m) => m.startsWith('sender close: shutdown deadline with sends in flight')), 'the stalled call was left at the same deadline')
+  }, { logger })
 })
 
-t.test('8. provider calls lost in crashes count: after SEND_MAX_ATTEMPTS crashed rounds the job is dead-lettered', async (t) => {
+t.test('provider calls lost in crashes count: after SEND_MAX_ATTEMPTS crashed rounds the job is dead-lettered', async (t) => {
   const env = { SEND_MAX_ATTEMPTS: 3, SENDER_CLAIM_IDLE_MS: 50, PROVIDER_TIMEOUT_MS: 100 }
   const id = await enqueueCode(plain, mobileOf(340))
   let crashes = 0
@@ -434,7 +456,7 @@ t.test('8. provider calls lost in crashes count: after SEND_MAX_ATTEMPTS crashed
   })
 })
 
-t.test('9. a group re-created from 0 re-reads old originals: a stale copy is acked, not sent', async (t) => {
+t.test('a group re-created from 0 re-reads old originals: a stale copy is acked, not sent', async (t) => {
   await withSender({}, async (sender) => {
     await plain.hset(TEST_KEYS.behaviour, mobileOf(350), 'transient:1')
     const id = await enqueueCode(plain, mobileOf(350))
@@ -455,7 +477,7 @@ t.test('9. a group re-created from 0 re-reads old originals: a stale copy is ack
   })
 })
 
-t.test('10. an expired copy never moves a final status backwards', async (t) => {
+t.test('an expired copy never moves a final status backwards', async (t) => {
   await withSender({}, async (sender) => {
     const id = await enqueueCode(plain, mobileOf(360), { expiresAt: Date.now() - 1 })
     await plain.hset(keys(p0).request(id), 'status', 'delivered')
@@ -465,7 +487,7 @@ t.test('10. an expired copy never moves a final status backwards', async (t) => 
   })
 })
 
-t.test('11. bulk: an all-failed job is dead-lettered with its numbers; no serials are stored for bulk sends', async (t) => {
+t.test('bulk: an all-failed job is dead-lettered with its numbers; no serials are stored for bulk sends', async (t) => {
   await withSender({}, async (sender) => {
     const failing = [mobileOf(370), mobileOf(371)]
     await plain.hset(TEST_KEYS.behaviour, failing[0]!, 'permanent', failing[1]!, 'permanent')
@@ -484,7 +506,7 @@ t.test('11. bulk: an all-failed job is dead-lettered with its numbers; no serial
   })
 })
 
-t.test('13. bulk: a Redis outage right after the provider accepted is waited out; the batch is recorded, never sent again', async (t) => {
+t.test('bulk: a Redis outage right after the provider accepted is waited out; the batch is recorded, never sent again', async (t) => {
   // appendonly: the stream, its pending entry and the lease survive the restart, as on a real deployment
   const durable = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
   t.teardown(() => durable.stop())
@@ -516,7 +538,7 @@ t.test('13. bulk: a Redis outage right after the provider accepted is waited out
   t.equal(calls, 1, 'the batch went to the provider once')
 })
 
-t.test('12. stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
+t.test('stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
   await withSender({}, async (sender) => {
     await plain.xgroup('CREATE', p0.stream, GROUP, '0', 'MKSTREAM')
     await enqueueCode(plain, mobileOf(380))
@@ -534,10 +556,12 @@ t.test('12. stream lag is absent (not 0) when XINFO cannot tell', async (t) => {
 })
 
 
-t.test('6. cluster: every partition has its own blocking read, so a job on any of 16 partitions is picked up at once', async (t) => {
+t.test('cluster: every partition has its own blocking read, so a job on any of 16 partitions is picked up without waiting out a BLOCK', async (t) => {
   const cluster = await startRedisCluster()
   t.teardown(() => cluster.stop())
-  const config = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds, SENDER_BLOCK_MS: 1000 })
+  // A read that has to wait out its BLOCK before another partition's job is seen would take 30 s,
+  // three times each job's 10 s wait below; close() cuts the blocked reads off at its 1 s deadline.
+  const config = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds, SENDER_BLOCK_MS: 30_000, SHUTDOWN_TIMEOUT_MS: 1000 })
   const redis = createRedis(config)
   const sender = new Sender({ config, redis, provider: makeTestProvider({ redis: plain }), logger })
   try {
@@ -549,19 +573,16 @@ t.test('6. cluster: every partition has its own blocking read, so a job on any o
       return n
     }
     await waitFor(async () => (await blocked()) === 16, { what: '16 blocked reads, one per partition' })
-    const latencies: number[] = []
     const ids: string[] = []
     for (let p = 0; p < 16; p++) {
       let i = 0
       while (partitionIndexOf(mobileOf(7000 + i), 16) !== p) i++
       // let every blocking read settle into its BLOCK first
       await new Promise<void>((resolve) => setImmediate(resolve))
-      const at = Date.now()
       ids.push(await enqueueCode(redis as Redis, mobileOf(7000 + i), { partitions: 16 }))
       await waitFor(async () => (await plain.llen(TEST_KEYS.deliveries)) === p + 1, { timeout: 10_000, interval: 5, what: `partition ${p}'s job` })
-      latencies.push(Date.now() - at)
     }
-    t.ok(Math.max(...latencies) < 400, `pick-up latency per partition (SENDER_BLOCK_MS 1000): ${latencies.join(', ')} ms`)
+    t.equal(await plain.llen(TEST_KEYS.deliveries), 16, 'each partition\'s job was picked up by its own blocked read')
     // completions (batched lease and finish scripts) land on each partition's slot
     await waitFor(async () => (await Promise.all(ids.map((id) => redis.hget(keys(partition(Number(id.split('-')[0]), 16, true)).request(id), 'status'))))
       .every((st) => st === 'sent'), { what: 'every status sent' })

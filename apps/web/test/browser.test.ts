@@ -2,7 +2,7 @@ import t from 'tap'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { allPartitions } from '@sms-verify/shared'
-import { freePort, repoRoot, runNode, startRedis, waitFor, type RunningProcess } from '@sms-verify/testing'
+import { freePort, repoRoot, runNode, startRedis, startSenderProcess, waitFor, type RunningProcess } from '@sms-verify/testing'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { serveStatic } from '../serve.mjs'
 
@@ -20,7 +20,7 @@ if (!existsSync(CHROMIUM)) {
     mkdirSync(SHOTS, { recursive: true })
     const redis = await startRedis()
     t.teardown(() => redis.stop())
-    const [apiPort, metricsPort, webPort, otherPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+    const [apiPort, webPort, otherPort] = await Promise.all([freePort(), freePort(), freePort()])
     const apiBase = `http://127.0.0.1:${apiPort}`
     const web = await serveStatic({ port: webPort, host: '127.0.0.1', api: apiBase })
     t.teardown(() => web.close())
@@ -29,8 +29,9 @@ if (!existsSync(CHROMIUM)) {
     const procs: RunningProcess[] = []
     t.teardown(() => Promise.all(procs.map((p) => p.kill('SIGKILL'))))
     const api = runNode('apps/api/dist/main.js', { ...env, HOST: '127.0.0.1', PORT: String(apiPort) })
-    const sender = runNode('apps/sender/dist/main.js', { ...env, SMS_PROVIDER: 'console', METRICS_PORT: String(metricsPort), SENDER_BLOCK_MS: '200' })
-    procs.push(api, sender)
+    procs.push(api)
+    const sender = await startSenderProcess({ ...env, SMS_PROVIDER: 'console' })
+    procs.push(sender)
     await api.waitForLine((l) => l.msg === 'api listening', 60_000)
 
     const browser: Browser = await chromium.launch({

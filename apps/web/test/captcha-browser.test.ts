@@ -1,7 +1,9 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { generateKeyPairSync } from 'node:crypto'
-import { FAKE_CAPTCHA, freePort, runNode, startFakeSiteverify, startFakeTencentCaptcha, startRedis, type RunningProcess } from '@sms-verify/testing'
+import {
+  FAKE_CAPTCHA, freePort, runNode, startFakeSiteverify, startFakeTencentCaptcha, startRedis, startSenderProcess, type RunningProcess,
+} from '@sms-verify/testing'
 import { chromium, type Browser } from 'playwright-core'
 import { serveStatic } from '../serve.mjs'
 
@@ -42,7 +44,7 @@ if (!existsSync(CHROMIUM)) {
     t.test(`${kind}: the sign-up page renders the configured widget, sends its answer, and says a verification token was issued`, async (t) => {
       const redis = await startRedis()
       t.teardown(() => redis.stop())
-      const [apiPort, metricsPort, webPort, plainPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+      const [apiPort, webPort, plainPort] = await Promise.all([freePort(), freePort(), freePort()])
       const apiBase = `http://127.0.0.1:${apiPort}`
 
       let captchaEnv: Record<string, string>
@@ -78,8 +80,9 @@ if (!existsSync(CHROMIUM)) {
         ...env, ...captchaEnv, HOST: '127.0.0.1', PORT: String(apiPort), CAPTCHA_PROVIDER: kind,
         VERIFICATION_TOKEN_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
       })
-      const sender = runNode('apps/sender/dist/main.js', { ...env, SMS_PROVIDER: 'console', METRICS_PORT: String(metricsPort), SENDER_BLOCK_MS: '200' })
-      procs.push(api, sender)
+      procs.push(api)
+      const sender = await startSenderProcess({ ...env, SMS_PROVIDER: 'console' })
+      procs.push(sender)
       await api.waitForLine((l) => l.msg === 'api listening', 60_000)
 
       const browser: Browser = await launch()

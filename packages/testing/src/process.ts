@@ -37,8 +37,8 @@ export function runNode(script: string, env: Record<string, string>, args: reado
       try { lines.push(JSON.parse(line)) } catch { lines.push({ msg: line }) }
     }
   }
-  child.stdout!.on('data', onData)
-  child.stderr!.on('data', onData)
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
   reapOnExit(child)
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
   return {
@@ -53,4 +53,23 @@ export function runNode(script: string, env: Record<string, string>, args: reado
       return exited
     },
   }
+}
+
+export interface ExitResult { code: number | null, stdout: string, stderr: string }
+
+/**
+ * Runs `node <script>` to its exit with stdout and stderr apart (for startup refusals), with
+ * only the given environment added; rejects if it is still running after `timeoutMs`.
+ */
+export function runToExit(script: string, env: Record<string, string>, timeoutMs = 15_000): Promise<ExitResult> {
+  return new Promise((resolve, reject) => {
+    const child = reapOnExit(spawn(process.execPath, [script], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8') })
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8') })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} did not exit within ${timeoutMs} ms; stderr so far: ${stderr}`)) }, timeoutMs)
+    child.once('error', (err) => { clearTimeout(timer); reject(err) })
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import { configSchema, createRedis, FAIL_FAST, loadConfig, recordOf, type Config } from '@sms-verify/shared'
-import { startRedis, waitFor, type RedisServer } from '@sms-verify/testing'
+import { startRedis, testEnv, waitFor, type RedisServer, type TestEnv } from '@sms-verify/testing'
 import { buildApp, type App } from '../../src/app.js'
 import { createApiLogger } from '../../src/logger.js'
 
@@ -20,16 +20,9 @@ export async function startTestRedis(t: Teardown): Promise<RedisServer> {
   return server
 }
 
-/** The real parser over a test environment: generous per-IP limits unless a test sets its own. */
-export function testConfig(server: RedisServer, overrides: Record<string, string> = {}): Config {
-  return loadConfig(configSchema, {
-    REDIS_URL: server.url,
-    LOG_LEVEL: 'silent',
-    SEND_LIMIT_PER_IP_PER_HOUR: '100000',
-    RATE_LIMIT_PER_MINUTE: '100000',
-    ...overrides,
-  })
-}
+/** The real parser over the shared test environment, on `server`, with a test's overrides. */
+export const testConfig = (server: RedisServer, overrides: TestEnv = {}): Config =>
+  loadConfig(configSchema, testEnv({ REDIS_URL: server.url, ...overrides }))
 
 export interface TestApp {
   app: App
@@ -38,7 +31,7 @@ export interface TestApp {
 }
 
 /** A ready app on its own FAIL_FAST client, closed (with its client) in teardown. */
-export async function makeApp(t: Teardown, server: RedisServer, overrides: Record<string, string> = {},
+export async function makeApp(t: Teardown, server: RedisServer, overrides: TestEnv = {},
   deps: { now?: () => number, sealKey?: Buffer, logStream?: Writable } = {}): Promise<TestApp> {
   const config = testConfig(server, overrides)
   const redis = createRedis(config, FAIL_FAST)

@@ -2,16 +2,15 @@ import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { allPartitions, GROUP, recordOf, type Partition } from '@sms-verify/shared'
-import { freePort, reapOnExit, runNode, TEST_SECRETS, waitFor, type RedisCluster, type RunningProcess } from '@sms-verify/testing'
+import {
+  freePort, reapOnExit, runNode, startSenderProcess, stringEnv, TEST_KEYS, TEST_SECRETS, waitFor,
+  type RedisCluster, type RunningProcess, type TestEnv,
+} from '@sms-verify/testing'
 import { Redis } from 'ioredis'
-import { TEST_KEYS } from '../../../sender/test/helpers/test-provider.mjs'
 import { CODES_KEY } from './recording-provider.mjs'
 
 /** The sender's provider for these tests: records deliveries and codes in a standalone redis. */
 export const recordingProviderModule = fileURLToPath(new URL('./recording-provider.mjs', import.meta.url))
-
-type Env = Record<string, string | number>
-const strings = (env: Env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))
 
 export interface ApiProcess { readonly proc: RunningProcess, readonly url: string }
 
@@ -19,37 +18,24 @@ export interface ApiProcess { readonly proc: RunningProcess, readonly url: strin
  * A real API process (apps/api/dist/main.js), ready when /readyz answers 200 (its cluster client is up).
  * Cluster mode is a deployment: it gets the shared TEST_SECRETS unless `env` sets its own.
  */
-export async function startApiProcess(env: Env): Promise<ApiProcess> {
+export async function startApiProcess(env: TestEnv): Promise<ApiProcess> {
   const port = await freePort()
-  const proc = runNode('apps/api/dist/main.js', { ...TEST_SECRETS, ...strings(env), PORT: String(port) })
+  const proc = runNode('apps/api/dist/main.js', { ...TEST_SECRETS, ...stringEnv(env), PORT: String(port) })
   const url = `http://127.0.0.1:${port}`
   try {
     await waitFor(async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200,
-      { timeout: 30_000, interval: 100, what: `api on ${port} ready; output:\n${proc.output().slice(-2000)}` })
+      { timeout: 30_000, interval: 100, what: `api on ${port} ready` })
   } catch (err) {
     await proc.kill('SIGKILL')
-    throw err
+    // the output as it is now, at the timeout, not as it was when the wait began
+    throw new Error(`${(err as Error).message}; output:\n${proc.output().slice(-2000)}`)
   }
   return { proc, url }
 }
 
-/** A real sender process (apps/sender/dist/main.js) with the recording provider, ready when it logs 'sender started'. */
-export async function startSenderProcess(env: Env): Promise<RunningProcess> {
-  const proc = runNode('apps/sender/dist/main.js', {
-    METRICS_PORT: String(await freePort()),
-    SENDER_TEST_PROVIDER_MODULE: recordingProviderModule,
-    LOG_LEVEL: 'info',
-    ...TEST_SECRETS,
-    ...strings(env),
-  })
-  try {
-    await proc.waitForLine((l) => l.msg === 'sender started', 30_000)
-  } catch (err) {
-    await proc.kill('SIGKILL')
-    throw err
-  }
-  return proc
-}
+/** A real sender process with the recording provider and the deployment's secrets. */
+export const startRecordingSender = (env: TestEnv): Promise<RunningProcess> =>
+  startSenderProcess({ SENDER_TEST_PROVIDER_MODULE: recordingProviderModule, ...TEST_SECRETS, ...env })
 
 export interface SendResult {
   readonly status: number

@@ -3,7 +3,7 @@
 // outside the cluster, so a killed master cannot take the record with it), plus the code of
 // each delivered message, so a test can verify what the phone would have received.
 import { Redis } from 'ioredis'
-import { makeTestProvider } from '../../../sender/test/helpers/test-provider.mjs'
+import { makeTestProvider } from '@sms-verify/testing/dist'
 
 /** hash requestId -> the code the provider accepted for it */
 export const CODES_KEY = 'test:codes'

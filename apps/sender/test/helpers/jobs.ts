@@ -2,12 +2,11 @@ import {
   JOB_VERSION, bulkJobs, bulkScript, configSchema, defineScripts, encodeJob, keys, loadConfig, newRequestId, partition, partitionIndexOf, seal,
   type Config, type Purpose,
 } from '@sms-verify/shared'
+import { testEnv, type TestEnv } from '@sms-verify/testing'
 import type { Redis } from 'ioredis'
 
-/** A config from test overrides on top of the defaults. */
-export function testConfig(env: Record<string, string | number>): Config {
-  return loadConfig(configSchema, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
-}
+/** The real parser over the shared test environment and a test's overrides. */
+export const testConfig = (env: TestEnv): Config => loadConfig(configSchema, testEnv(env))
 
 /** `+86139` + 8 digits: a valid CN mobile per index. */
 export const mobileOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`
