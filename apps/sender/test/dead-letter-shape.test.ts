@@ -1,10 +1,9 @@
 import { createRedis, decodeDeadLetter, decodeJob, encodeDeadLetter, partition, recordOf } from '@sms-verify/shared'
-import { startRedis } from '@sms-verify/testing'
+import { makeTestProvider, startRedis, TEST_KEYS } from '@sms-verify/testing'
 import { pino } from 'pino'
 import t from 'tap'
 import { Sender } from '../src/sender.js'
 import { enqueueBulk, enqueueCode, mobileOf, testConfig } from './helpers/jobs.js'
-import { TEST_KEYS, makeTestProvider } from './helpers/test-provider.mjs'
 
 // Pins the sender's dead letters to encodeDeadLetter, field for field and in order: the CLI,
 // the replay and the tests read them through decodeDeadLetter.
