@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import {
   BULK_MAX_RECIPIENTS_PER_JOB, bulkJobs, bulkScript, encodeJob, IDEMPOTENCY_TTL_MS, newRequestId, parseMobile, partitionIndexOf, safeEqual, type E164,
 } from '@sms-verify/shared'
@@ -47,7 +47,7 @@ const schema = {
   },
 }
 
-type Answer = { requestId: string, accepted: number, rejected: Array<{ mobile: string, error: string }> }
+type Answer = Static<typeof Accepted>
 
 /**
  * The recipients as the Idempotency-Key compares them: each number in E.164
