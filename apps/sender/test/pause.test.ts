@@ -16,10 +16,10 @@ t.beforeEach(async () => { await plain.flushall() })
 
 /** A carrier that fails the first `failures` calls transiently (all of them when Infinity), then accepts; it records every call. */
 function carrier(name: string, failures: number) {
-  const calls: Array<{ requestId: string, kind: SendOutcome['kind'] }> = []
+  const calls: Array<{ requestId: string, kind: SendOutcome['kind'], at: number }> = []
   const answer = (requestId: string): SendOutcome => {
     const kind = calls.length < failures ? 'transient' : 'accepted'
-    calls.push({ requestId, kind })
+    calls.push({ requestId, kind, at: Date.now() })
     return kind === 'transient' ? { kind, error: `${name}: carrier down` } : { kind, messageId: `${name}-${calls.length}` }
   }
   const provider: Provider = {
@@ -30,11 +30,26 @@ function carrier(name: string, failures: number) {
   return { provider, calls }
 }
 
-/** Log lines as objects, to assert what an operator reads. */
+const PAUSED = "sender paused: every provider's circuit is open"
+const RESUMED = 'sender resumed'
+
+/**
+ * Log lines as objects, to assert what an operator reads. At the pause and the resume lines
+ * it reads Redis's command count at once: a poll of `paused` could see the resume late, after
+ * the resumed sender's own commands.
+ */
 function capturedLogger() {
   const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done() } })
-  return { logger: pino({ level: 'info' }, stream), lines }
+  const commandsAt = new Map<string, Promise<number>>()
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const line = JSON.parse(chunk.toString()) as Record<string, unknown>
+      lines.push(line)
+      if ((line.msg === PAUSED || line.msg === RESUMED) && !commandsAt.has(line.msg)) commandsAt.set(line.msg, commandsRun().catch(() => Number.NaN))
+      done()
+    },
+  })
+  return { logger: pino({ level: 'info' }, stream), lines, commandsAt }
 }
 
 /** Commands Redis has run (INFO commandstats), the INFO calls themselves left out. */
@@ -63,23 +78,23 @@ t.test('one sender, a carrier failing five times then recovering: it pauses, cos
   const jobs = 40
   const ids = await Promise.all(Array.from({ length: jobs }, (_, i) => enqueueCode(plain, mobileOf(100 + i))))
   const flaky = carrier('flaky', 5)
-  const { logger, lines } = capturedLogger()
+  const { logger, lines, commandsAt } = capturedLogger()
   // One slot: the five failing calls come one after another, so the fifth opens the circuit (threshold 5).
   const s = startSender({ SENDER_CONCURRENCY: 1, SENDER_CIRCUIT_COOLDOWN_MS: 1000, SEND_BACKOFF_BASE_MS: 400, SEND_BACKOFF_CAP_MS: 400 }, flaky.provider, logger)
   t.teardown(s.stop)
   await s.sender.start()
 
   await waitFor(() => s.sender.paused, { timeout: 10_000, interval: 2, what: 'the sender to pause' })
-  const before = await commandsRun()
-  const callsAtPause = flaky.calls.length
   t.equal(await circuitGauge(s.metrics, 'flaky'), 1, 'the gauge shows the open circuit')
   const record = decodePausedSender((await plain.get(globalKeys.pausedSender(s.sender.consumer))) ?? await waitFor(() => plain.get(globalKeys.pausedSender(s.sender.consumer))))
   t.match(record, { consumer: s.sender.consumer, providers: ['flaky'] }, 'the pause record for pnpm sms stats')
   t.ok(await plain.pttl(globalKeys.pausedSender(s.sender.consumer)) > 0, 'the record has a TTL')
 
   await waitFor(() => !s.sender.paused, { timeout: 10_000, interval: 2, what: 'the sender to resume' })
-  const used = (await commandsRun()) - before
-  t.equal(flaky.calls.length, callsAtPause, 'no provider call while paused')
+  const pausedAt = Number(lines.find((l) => l.msg === PAUSED)?.time)
+  const resumedAt = Number(lines.find((l) => l.msg === RESUMED)?.time)
+  t.same(flaky.calls.filter((c) => c.at > pausedAt && c.at < resumedAt), [], 'no provider call while paused')
+  const used = (await commandsAt.get(RESUMED)!) - (await commandsAt.get(PAUSED)!)
   t.ok(used <= 5 * jobs, `Redis commands while paused: ${used} for ${jobs} jobs (at most 5 per job)`)
 
   await waitFor(async () => (await Promise.all(ids.map((id) => statusOf(plain, id)))).every((st) => st.status === 'sent'),
@@ -88,10 +103,10 @@ t.test('one sender, a carrier failing five times then recovering: it pauses, cos
   t.same(flaky.calls.filter((c) => c.kind === 'accepted').map((c) => c.requestId).sort(), [...ids].sort(), 'each job accepted exactly once')
   t.equal(await circuitGauge(s.metrics, 'flaky'), 0, 'the gauge shows the circuit closed again')
   t.equal(await plain.exists(globalKeys.pausedSender(s.sender.consumer)), 0, 'the pause record is gone')
-  const paused = lines.find((l) => l.msg === "sender paused: every provider's circuit is open")
+  const paused = lines.find((l) => l.msg === PAUSED)
   t.match(paused, { providers: ['flaky'], resumeAt: String }, 'the pause is logged with providers and resumeAt')
-  t.equal(lines.filter((l) => l.msg === 'sender resumed').length, 1, 'the resume is logged, once')
-  t.equal(lines.filter((l) => l.msg === "sender paused: every provider's circuit is open").length, 1, 'one pause: no flapping')
+  t.equal(lines.filter((l) => l.msg === RESUMED).length, 1, 'the resume is logged, once')
+  t.equal(lines.filter((l) => l.msg === PAUSED).length, 1, 'one pause: no flapping')
 })
 
 t.test('two senders, one with its circuit open: everything goes through the other; the paused one calls and leases nothing', async (t) => {
