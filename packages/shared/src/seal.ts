@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { randomChunk } from './random-pool.js'
 
 /**
  * AES-256-GCM sealing of the code inside a stream entry, with the request id
@@ -6,7 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
  * Format: base64url(iv[12] | tag[16] | ciphertext).
  */
 export function seal(key: Buffer, plaintext: string, requestId: string): string {
-  const iv = randomBytes(12)
+  const iv = randomChunk(12)
   const cipher = createCipheriv('aes-256-gcm', key, iv)
   cipher.setAAD(Buffer.from(requestId))
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
