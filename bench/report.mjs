@@ -76,17 +76,24 @@ export function report(results, settings) {
   if (peers.length) printTable(PEER_HEADER, peers)
   printTable(['measure', 'value', 'note'], rows)
   mkdirSync(here('results'), { recursive: true })
-  writeFileSync(here('results/latest.json'), JSON.stringify({ at: new Date().toISOString(), ...settings, ...results }, null, 2))
+  const at = new Date().toISOString()
+  writeFileSync(here('results/latest.json'), JSON.stringify({ at, ...settings, ...results }, null, 2))
   console.log('\nwritten bench/results/latest.json')
-  writeBenchReadme(rows, peers, settings)
+  writeBenchReadme(rows, peers, settings, at)
   console.log('written bench/README.md')
 }
 
+/** bench/README.md again from results/latest.json, after an edit of the template: no new figures. */
+export function rerender() {
+  const { at, rounds, seconds, warmSeconds, parts, wallSeconds, ...results } = JSON.parse(readFileSync(here('results/latest.json'), 'utf8'))
+  writeBenchReadme(measureRows(results), results.http ? peerLines(results.http) : [], { rounds, seconds, warmSeconds, parts, wallSeconds }, at)
+}
+
 /** bench/README.md is the template with this run's tables. */
-function writeBenchReadme(rows, peers, settings) {
+function writeBenchReadme(rows, peers, settings, at) {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
   const text = readFileSync(here('README.template.md'), 'utf8')
-    .replace('{{at}}', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC')
+    .replace('{{at}}', at.slice(0, 16).replace('T', ' ') + ' UTC')
     .replace('{{machine}}', machine)
     .replace('{{settings}}', `${settings.rounds} rounds of ${settings.seconds} s per server (after ${settings.warmSeconds} s of warm-up), 64 connections`)
     .replace('{{peers}}', peers.length ? markdown(PEER_HEADER, peers) : '_(the HTTP part did not run)_')

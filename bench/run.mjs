@@ -2,20 +2,26 @@
 // written to bench/results/latest.json and bench/README.md. Each part starts its own Redis
 // on free ports. `node bench/run.mjs http,cluster,sender` runs some parts.
 // BENCH_ROUNDS (3) rounds of BENCH_SECONDS (8) per server, after BENCH_WARM_SECONDS (2);
-// BENCH_SENDER_JOBS (50000) jobs per sender drain.
+// BENCH_SENDER_JOBS (50000) jobs per sender drain. `node bench/run.mjs readme` writes
+// bench/README.md again from results/latest.json (after an edit of the template), measuring nothing.
 import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dist'
 import { Redis } from 'ioredis'
 import { startCounting } from './cpu.mjs'
 import { load, nextMobile, startServer } from './http.mjs'
 import { httpRound } from './http-bench.mjs'
 import { apiEnv, sendPeers } from './http-peers.mjs'
-import { report } from './report.mjs'
+import { report, rerender } from './report.mjs'
 import { summarizeHttp } from './summary.mjs'
 
 const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   seconds: Number(process.env.BENCH_SECONDS ?? 8),
   warmSeconds: Number(process.env.BENCH_WARM_SECONDS ?? 2),
+}
+if (process.argv[2] === 'readme') {
+  rerender()
+  console.log('written bench/README.md from bench/results/latest.json')
+  process.exit(0)
 }
 const parts = process.argv[2]?.split(',')
 const wanted = (part) => !parts || parts.includes(part)
