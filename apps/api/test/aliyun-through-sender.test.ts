@@ -1,7 +1,8 @@
 import t from 'tap'
-import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
-import { fakeProviderEnv, startFakeAliyun, startSenderProcess, waitFor, type RunningProcess } from '@sms-verify/testing'
-import { e164, freshMobile, getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
+import { keys } from '@sms-verify/shared'
+import { fakeProviderEnv, startFakeAliyun, startSenderProcess, type RunningProcess } from '@sms-verify/testing'
+import { getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
+import { sendUntilCarrierRefuses } from './helpers/carrier-refusal.js'
 
 // End to end: the API, a real sender process with the official Aliyun SDK, the fake Dysmsapi endpoint
 // (which checks the SDK's ACS3 signature), and the SmsReport push Aliyun would make.
@@ -48,26 +49,9 @@ t.test('send through Aliyun: OutId is the request id, the code reaches the templ
 })
 
 t.test('isv.BUSINESS_LIMIT_CONTROL: dead letter carrier_limit, and the API answers 429 carrier_limit for the hour the message names', async (t) => {
-  const server = await startTestRedis(t)
   const fake = await startFakeAliyun()
-  let sender: RunningProcess | undefined
-  t.teardown(async () => { await sender?.kill('SIGKILL'); await fake.stop() })
-  const mobile = freshMobile()
-  const number = e164(mobile) as E164
-  fake.behaviour.set(number, { code: 'isv.BUSINESS_LIMIT_CONTROL', message: '触发小时级流控Permits:5' })
-  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'aliyun', ...fakeProviderEnv({ aliyun: fake.endpoint }) })
-  const { app } = await makeApp(t, server)
-  const redis = server.client()
-  const p = partition(0, 1, false)
-
-  const first = await sendCode(app, { mobile, purpose: 'login' })
-  t.equal(first.statusCode, 202)
-  const { requestId } = first.json() as { requestId: string }
-  await waitFor(async () => (await getStatus(app, requestId)).body.status === 'failed', { timeout: 15_000, what: 'the request to read failed' })
-  const [dead] = await redis.xrange(p.deadStream, '-', '+')
-  const decoded = decodeDeadLetter(dead![1])
-  if (!decoded.ok) throw new Error(decoded.reason)
-  const fields = decoded.letter
+  const { app, redis, p, mobile, number, requestId, letter: fields } = await sendUntilCarrierRefuses(t, await startTestRedis(t), 'aliyun', fake,
+    { code: 'isv.BUSINESS_LIMIT_CONTROL', message: '触发小时级流控Permits:5' })
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /isv\.BUSINESS_LIMIT_CONTROL/)
   const blockMs = await redis.pttl(keys(p).carrierBlock(number))

@@ -1,7 +1,8 @@
 import t from 'tap'
-import { decodeDeadLetter, keys, partition, type E164 } from '@sms-verify/shared'
-import { fakeProviderEnv, startFakeTencent, startSenderProcess, waitFor, type RunningProcess } from '@sms-verify/testing'
-import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis } from './helpers/app.js'
+import { keys } from '@sms-verify/shared'
+import { startFakeTencent } from '@sms-verify/testing'
+import { sendCode, startTestRedis } from './helpers/app.js'
+import { sendUntilCarrierRefuses } from './helpers/carrier-refusal.js'
 
 // End to end: the API, a real sender process with the real Tencent SDK, the fake Tencent endpoint.
 
@@ -13,27 +14,9 @@ const toShanghaiMidnight = (now: number) => {
 }
 
 t.test('a carrier daily limit: the sender dead-letters carrier_limit and records the block; the API answers 429 carrier_limit until Shanghai midnight', async (t) => {
-  const server = await startTestRedis(t)
   const fake = await startFakeTencent()
-  let sender: RunningProcess | undefined
-  t.teardown(async () => { await sender?.kill('SIGKILL'); await fake.stop() })
-  const mobile = freshMobile()
-  const number = e164(mobile) as E164
-  fake.behaviour.set(number, { code: 'LimitExceeded.PhoneNumberDailyLimit', message: '单个手机号日下发短信条数超过设定的上限' })
-  sender = await startSenderProcess({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', ...fakeProviderEnv({ tencent: fake.endpoint }) })
-  const { app } = await makeApp(t, server)
-  const redis = server.client()
-  const p = partition(0, 1, false)
-
-  const first = await sendCode(app, { mobile, purpose: 'login' })
-  t.equal(first.statusCode, 202)
-  const { requestId } = first.json() as { requestId: string }
-  await waitFor(async () => (await getStatus(app, requestId)).body.status === 'failed', { timeout: 15_000, what: 'the request to read failed' })
-  const [dead] = await redis.xrange(p.deadStream, '-', '+')
-  t.ok(dead, 'a dead letter')
-  const decoded = decodeDeadLetter(dead![1])
-  if (!decoded.ok) throw new Error(decoded.reason)
-  const fields = decoded.letter
+  const { app, redis, p, mobile, number, requestId, letter: fields } = await sendUntilCarrierRefuses(t, await startTestRedis(t), 'tencent', fake,
+    { code: 'LimitExceeded.PhoneNumberDailyLimit', message: '单个手机号日下发短信条数超过设定的上限' })
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /LimitExceeded\.PhoneNumberDailyLimit/)
   const blockMs = await redis.pttl(keys(p).carrierBlock(number))
