@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keys } from '@sms-verify/shared'
+import { keys, numberFields } from '@sms-verify/shared'
 import { fakeProviderEnv, startFakeAliyun, startSenderProcess, type RunningProcess } from '@sms-verify/testing'
 import { getStatus, makeApp, sendCode, sendUntilSent, startTestRedis, verifyCode } from './helpers/app.js'
 import { sendUntilCarrierRefuses } from './helpers/carrier-refusal.js'
@@ -54,7 +54,7 @@ t.test('isv.BUSINESS_LIMIT_CONTROL: dead letter carrier_limit, and the API answe
     { code: 'isv.BUSINESS_LIMIT_CONTROL', message: '触发小时级流控Permits:5' })
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /isv\.BUSINESS_LIMIT_CONTROL/)
-  const blockMs = await redis.pttl(keys(p).carrierBlock(number))
+  const blockMs = Number(await redis.hget(keys(p).number(number), numberFields.carrierUntil)) - Date.now()
   t.ok(blockMs > 3_500_000 && blockMs <= 3_600_000, `the block lasts the hour (${blockMs} ms)`)
 
   const again = await sendCode(app, { mobile, purpose: 'register' })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keys } from '@sms-verify/shared'
+import { keys, numberFields } from '@sms-verify/shared'
 import { startFakeTencent } from '@sms-verify/testing'
 import { sendCode, startTestRedis } from './helpers/app.js'
 import { sendUntilCarrierRefuses } from './helpers/carrier-refusal.js'
@@ -19,7 +19,7 @@ t.test('a carrier daily limit: the sender dead-letters carrier_limit and records
     { code: 'LimitExceeded.PhoneNumberDailyLimit', message: '单个手机号日下发短信条数超过设定的上限' })
   t.match(fields, { requestId, reason: 'carrier_limit', mobile: number })
   t.match(fields.lastError, /LimitExceeded\.PhoneNumberDailyLimit/)
-  const blockMs = await redis.pttl(keys(p).carrierBlock(number))
+  const blockMs = Number(await redis.hget(keys(p).number(number), numberFields.carrierUntil)) - Date.now()
   t.ok(blockMs > 0, 'the block is recorded')
   t.ok(Math.abs(blockMs / 1000 - toShanghaiMidnight(Date.now())) <= 2, `the block ends at Shanghai midnight (${blockMs} ms)`)
   t.equal(fake.accepted.length, 0)

@@ -57,8 +57,7 @@ t.test('standalone, one partition: the keys of sms:jobs', async (t) => {
   const plan = planSend(standalone, { mobile, purpose: 'register', client: 'c' })
   const k = standalone.partitions[0]!
   t.same(plan.slotKeys, {
-    cooldown: k.cooldown(mobile, 'register'), code: k.code(mobile, 'register'), daily: k.daily(mobile), carrierBlock: k.carrierBlock(mobile),
-    request: k.request(plan.requestId), stream: 'sms:jobs', idempotency: k.idempotency('-'),
+    number: k.number(mobile), request: k.request(plan.requestId), stream: 'sms:jobs', idempotency: k.idempotency('-'),
   })
 })
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keys, partition, unseal, type E164 } from '@sms-verify/shared'
+import { keys, numberFields, partition, unseal, type E164 } from '@sms-verify/shared'
 import { randomBytes } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import { e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis, streamEntries } from './helpers/app.js'
@@ -154,7 +154,7 @@ t.test('idempotency: replay, parallel repeats, mismatch, bad keys', async (t) =>
   const refused = await sendCode(app, { mobile, purpose: 'register' }, refusedKey)
   t.equal(refused.statusCode, 429)
   t.equal(refused.json().error, 'too_frequent')
-  await server.client().del(keys(partition(0, 1, false)).cooldown(e164(mobile) as E164, 'register'))
+  await server.client().hdel(keys(partition(0, 1, false)).number(e164(mobile) as E164), numberFields.resendAt('register'))
   const retried = await sendCode(app, { mobile, purpose: 'register' }, refusedKey)
   t.equal(retried.statusCode, 202, 'the same key is accepted once the refusal no longer holds')
   t.not(retried.json().requestId, first.json().requestId)
@@ -184,7 +184,7 @@ t.test('test numbers: fixed code, no job, no cooldown, status sent by provider t
 
 t.test('a carrier block answers 429 carrier_limit until it ends', async (t) => {
   const mobile = freshMobile()
-  await redis.set(`sms:{0}:carrier:${e164(mobile)}`, 'LimitExceeded.PhoneNumberOneHourLimit', 'PX', 1_800_000)
+  await redis.hset(keys(partition(0, 1, false)).number(e164(mobile) as E164), numberFields.carrierUntil, Date.now() + 1_800_000)
   const res = await sendCode(app, { mobile, purpose: 'register' })
   t.equal(res.statusCode, 429)
   t.equal(res.json().error, 'carrier_limit')

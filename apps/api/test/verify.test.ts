@@ -1,4 +1,5 @@
 import t from 'tap'
+import { keys, numberFields, partition, type E164 } from '@sms-verify/shared'
 import { waitFor } from '@sms-verify/testing'
 import { codeOf, e164, freshMobile, getStatus, makeApp, sendCode, startTestRedis, verifyCode, wrongCode } from './helpers/app.js'
 
@@ -117,7 +118,8 @@ t.test('expiry: the code stops working and the record reads expired', async (t) 
   const { requestId } = res.json()
   const code = await codeOf(server2, requestId)
   const plain = server2.client()
-  await waitFor(async () => (await plain.exists(`sms:{0}:code:register:${e164(mobile)}`)) === 0, { timeout: 3000 })
+  const expiresAt = Number(await plain.hget(keys(partition(0, 1, false)).number(e164(mobile) as E164), numberFields.code('register').expiresAt))
+  await waitFor(async () => Date.now() > expiresAt, { timeout: 3000 })
   const late = await verifyCode(app, { mobile, purpose: 'register', code })
   t.equal(late.statusCode, 404)
   t.equal(late.json().error, 'no_code')

@@ -233,7 +233,7 @@ export class Jobs {
     // A malformed entry has no job: it goes by its request id, like a code job.
     const keys = job ? jobKeys(k, job) : { lease: k.lease(requestId), request: k.request(requestId), job: k.request(requestId) }
     const done = deadLetterScript.reply(await this.#o.redis.senderDeadLetter(...deadLetterScript.args({
-      stream: e.p.stream, dead: k.dead, keys, carrierBlock: k.carrierBlock(mobile as E164), group: GROUP, entryId: e.id, now,
+      stream: e.p.stream, dead: k.dead, keys, number: k.number(mobile as E164), group: GROUP, entryId: e.id, now,
       maxlen: DEAD_LETTER_MAXLEN, token: d.token, blockMs: d.blockMs ?? 0, reason, error, attempts, results: d.results ?? '', entry: dead,
     })))
     if (!done) {

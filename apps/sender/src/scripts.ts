@@ -151,7 +151,9 @@ export const retryScript = {
 // ---- dead-letter.lua ---------------------------------------------------------
 
 export interface DeadLetterInput {
-  readonly stream: string, readonly dead: string, readonly keys: JobKeys, readonly carrierBlock: string
+  readonly stream: string, readonly dead: string, readonly keys: JobKeys
+  /** keys.number of the job's mobile: a carrier frequency limit sets its carrierUntil */
+  readonly number: string
   readonly group: string, readonly entryId: string, readonly now: number, readonly maxlen: number, readonly token: string
   readonly blockMs: number, readonly reason: string, readonly error: string, readonly attempts: number, readonly results: string
   /** the dead entry's fields, in order */
@@ -159,7 +161,7 @@ export interface DeadLetterInput {
 }
 
 export const deadLetterScript = {
-  args: (i: DeadLetterInput): Arg[] => [i.stream, i.dead, i.keys.request, i.keys.lease, i.carrierBlock, i.keys.job,
+  args: (i: DeadLetterInput): Arg[] => [i.stream, i.dead, i.keys.request, i.keys.lease, i.number, i.keys.job,
     i.group, i.entryId, i.now, i.maxlen, i.token, i.blockMs, i.reason, i.error, i.attempts, i.results, ...i.entry],
   /** true when dead-lettered, false when the job was not this handling's to end */
   reply: (r: number): boolean => Number(r) === 1,

@@ -1,6 +1,6 @@
 // One job through an in-process Sender: each way a send ends (sent, expired, dead-lettered,
 // retried, stale), partitions, trimming and bulk outcomes. Recovery: sender-recovery.test.ts.
-import { GROUP, keys, recordOf, sealKeyFrom, sentBucketOf } from '@sms-verify/shared'
+import { GROUP, keys, numberFields, recordOf, sealKeyFrom, sentBucketOf } from '@sms-verify/shared'
 import { makeTestProvider, TEST_KEYS, waitFor } from '@sms-verify/testing'
 import t from 'tap'
 import type { Provider } from '../src/provider.js'
@@ -104,7 +104,7 @@ t.test('carrier_limit: dead letter with that reason, status failed, number block
     const id = await enqueueCode(plain, mobileOf(6))
     await sender.tick()
     t.equal((await statusOf(plain, id)).status, 'failed')
-    const ttl = await plain.pttl(keys(p0).carrierBlock(mobileOf(6) as never))
+    const ttl = Number(await plain.hget(keys(p0).number(mobileOf(6) as never), numberFields.carrierUntil)) - Date.now()
     t.ok(ttl > 55_000 && ttl <= 60_000, `block ttl ${ttl}`)
     const dead = await plain.xrange(p0.deadStream, '-', '+')
     t.equal(recordOf<string>(dead[0]![1]).reason, 'carrier_limit')

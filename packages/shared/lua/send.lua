@@ -1,14 +1,18 @@
 -- send.lua: accept or refuse one code request, atomically, in one round trip.
--- KEYS[1] cooldown      (per number and purpose, PX = resend interval)
--- KEYS[2] code          (hash h, id, c = requester's client key, r/o = wrong tries; PX = code TTL)
--- KEYS[3] daily         (zset of accepted sends in the last 24 h + code TTL)
--- KEYS[4] carrier block (string, TTL until the carrier's window ends)
--- KEYS[5] request       (status hash of the new request)
--- KEYS[6] stream        (sms:jobs or sms:jobs:{p})
--- KEYS[7] idempotency   (stored answer; untouched when ARGV[10] is '')
--- KEYS[8] ip sends      (zset, last hour)                   } standalone only: in cluster mode
--- KEYS[9] budget        (zset, last minute)                 } these live on other slots and are
--- KEYS[10] ip requests  (the general per-IP limit's counter)} taken by window.lua / count.lua first
+-- KEYS[1] number        (hash of everything kept per number: fields below; PX = the daily window)
+-- KEYS[2] request       (status hash of the new request)
+-- KEYS[3] stream        (sms:jobs or sms:jobs:{p})
+-- KEYS[4] idempotency   (stored answer; untouched when ARGV[10] is '')
+-- KEYS[5] ip sends      (zset, last hour)                   } standalone only: in cluster mode
+-- KEYS[6] budget        (zset, last minute)                 } these live on other slots and are
+-- KEYS[7] ip requests   (the general per-IP limit's counter)} taken by window.lua / count.lua first
+-- The number hash (keys.ts numberFields spells the same names for the TypeScript side):
+--   carrierUntil              the carrier refuses this number until then (ms; dead-letter.lua)
+--   sends                     accepted sends inside the daily window (lib/recent-times.lua)
+--   <purpose>:resendAt        the resend cooldown ends then (ms)
+--   <purpose>:hmac, :id, :client, :requesterTries, :otherTries, :expiresAt
+--                             the live code: its HMAC, request id, requester's client key, wrong
+--                             tries of the requester / of everyone else, and when it stops working
 -- ARGV[1]  now (ms)            ARGV[2]  request id        ARGV[3] mobile (E.164)
 -- ARGV[4]  purpose             ARGV[5]  code HMAC         ARGV[6] code TTL (ms)
 -- ARGV[7]  resend interval ms  ARGV[8]  daily limit       ARGV[9] status record TTL (ms)
@@ -26,33 +30,37 @@
 --       | {'idempotency_mismatch'} | {'replay', storedAnswerJson}
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
+local purpose = ARGV[4]
 local fingerprint = ARGV[10]
 local test = ARGV[12] == '1'
+local dailyLimit = tonumber(ARGV[8])
 -- A send counts against the daily limit until 24 h after its code stops being checkable, so
 -- any 24 h of verifies meets at most the daily limit's number of codes (docs/abuse-guards.md).
 local dailyWindow = 86400000 + tonumber(ARGV[6])
+local number = KEYS[1]
 
 -- Only an acceptance is stored: a refusal sent nothing, so a repeat is simply decided again
 -- (with a fresh retryAfter) instead of replaying a stale 429 for a day.
 local function answer(reply)
   if fingerprint ~= '' then
-    redis.call('SET', KEYS[7], cjson.encode({ f = fingerprint, r = reply }), 'PX', ARGV[11])
+    redis.call('SET', KEYS[4], cjson.encode({ f = fingerprint, r = reply }), 'PX', ARGV[11])
   end
   return reply
 end
 
 --#include sliding-window.lua
+--#include recent-times.lua
 --#include count-request.lua
 
 -- The general per-IP limit counts every request that gets this far, as @fastify/rate-limit
 -- does on the other routes (same key, same fixed window), so the send route needs no second trip.
-if #KEYS >= 10 then
-  local requestWait = countRequest(KEYS[10], ARGV[17], ARGV[18])
+if #KEYS >= 7 then
+  local requestWait = countRequest(KEYS[7], ARGV[17], ARGV[18])
   if requestWait then return { 'rate_limited', requestWait } end
 end
 
 if fingerprint ~= '' then
-  local stored = redis.call('GET', KEYS[7])
+  local stored = redis.call('GET', KEYS[4])
   if stored then
     local record = cjson.decode(stored)
     if record.f ~= fingerprint then return { 'idempotency_mismatch' } end
@@ -60,29 +68,32 @@ if fingerprint ~= '' then
   end
 end
 
+local state = redis.call('HMGET', number, 'carrierUntil', purpose .. ':resendAt', 'sends', purpose .. ':id', purpose .. ':expiresAt')
+local sends
 if not test then
-  local blockedMs = redis.call('PTTL', KEYS[4])
-  if blockedMs > 0 then return { 'carrier_limit', blockedMs } end
-  local coolMs = redis.call('PTTL', KEYS[1])
-  if coolMs > 0 then return { 'too_frequent', coolMs } end
-  local dailyWait = windowFull(KEYS[3], now, dailyWindow, tonumber(ARGV[8]))
+  local carrierUntil = tonumber(state[1])
+  if carrierUntil and carrierUntil > now then return { 'carrier_limit', carrierUntil - now } end
+  local resendAt = tonumber(state[2])
+  if resendAt and resendAt > now then return { 'too_frequent', resendAt - now } end
+  local dailyWait
+  sends, dailyWait = recentTimes(state[3], now, dailyWindow, dailyLimit)
   if dailyWait then return { 'daily_limit', dailyWait } end
 end
-if #KEYS >= 9 then
-  local ipWait = windowFull(KEYS[8], now, 3600000, tonumber(ARGV[15]))
+if #KEYS >= 6 then
+  local ipWait = windowFull(KEYS[5], now, 3600000, tonumber(ARGV[15]))
   if ipWait then return { 'rate_limited', ipWait } end
   if not test and tonumber(ARGV[16]) > 0 then
-    local budgetWait = windowFull(KEYS[9], now, 60000, tonumber(ARGV[16]))
+    local budgetWait = windowFull(KEYS[6], now, 60000, tonumber(ARGV[16]))
     if budgetWait then return { 'budget_exhausted', budgetWait } end
   end
 end
-if not test and redis.call('XLEN', KEYS[6]) >= tonumber(ARGV[13]) then
+if not test and redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[13]) then
   return { 'backlog_full', 1000 }
 end
 
--- accepted: the previous code of this number and purpose stops working now
-local previous = redis.call('HGET', KEYS[2], 'id')
-if previous then
+-- accepted: the previous code of this number and purpose, while it still works, stops working now
+local previous = state[4]
+if previous and (tonumber(state[5]) or 0) > now then
   local prevKey = ARGV[14] .. previous
   local prevStatus = redis.call('HGET', prevKey, 'status')
   if prevStatus and prevStatus ~= 'verified' and prevStatus ~= 'burnt' and prevStatus ~= 'expired' and prevStatus ~= 'superseded' then
@@ -92,37 +103,46 @@ end
 
 local codeTtl = tonumber(ARGV[6])
 local expiresAt = now + codeTtl
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'h', ARGV[5], 'id', id, 'c', ARGV[19], 'r', 0, 'o', 0)
-redis.call('PEXPIRE', KEYS[2], codeTtl)
-
 local resendAt = now
-if not test then
+local fields = {
+  purpose .. ':hmac', ARGV[5], purpose .. ':id', id, purpose .. ':client', ARGV[19],
+  purpose .. ':requesterTries', 0, purpose .. ':otherTries', 0, purpose .. ':expiresAt', expiresAt,
+}
+if test then
+  redis.call('HSET', number, unpack(fields))
+  -- a test number keeps no daily window: the hash need only outlive this code
+  if redis.call('PTTL', number) < codeTtl then redis.call('PEXPIRE', number, codeTtl) end
+else
   local interval = tonumber(ARGV[7])
   if interval > 0 then
-    redis.call('SET', KEYS[1], id, 'PX', interval)
     resendAt = now + interval
+    fields[#fields + 1] = purpose .. ':resendAt'
+    fields[#fields + 1] = resendAt
   end
-  redis.call('ZADD', KEYS[3], now, id)
-  redis.call('PEXPIRE', KEYS[3], dailyWindow)
+  fields[#fields + 1] = 'sends'
+  fields[#fields + 1] = withTime(sends, ARGV[1], dailyLimit)
+  redis.call('HSET', number, unpack(fields))
+  -- an accepted send means no carrier block is running, so the daily window (or a longer
+  -- cooldown) is the longest anything in the hash must last
+  redis.call('PEXPIRE', number, math.max(dailyWindow, interval))
 end
-if #KEYS >= 9 then
-  redis.call('ZADD', KEYS[8], now, id)
-  redis.call('PEXPIRE', KEYS[8], 3600000)
+if #KEYS >= 6 then
+  redis.call('ZADD', KEYS[5], now, id)
+  redis.call('PEXPIRE', KEYS[5], 3600000)
   if not test and tonumber(ARGV[16]) > 0 then
-    redis.call('ZADD', KEYS[9], now, id)
-    redis.call('PEXPIRE', KEYS[9], 60000)
+    redis.call('ZADD', KEYS[6], now, id)
+    redis.call('PEXPIRE', KEYS[6], 60000)
   end
 end
 
 if test then
-  redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
+  redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
     'status', 'sent', 'attempts', 0, 'provider', 'test', 'createdAt', now, 'queuedAt', now, 'sentAt', now,
     'updatedAt', now, 'expiresAt', expiresAt)
 else
-  redis.call('HSET', KEYS[5], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', ARGV[4],
+  redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
     'status', 'queued', 'attempts', 0, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[6], '*', unpack(ARGV, 20))
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 20))
 end
-redis.call('PEXPIRE', KEYS[5], ARGV[9])
+redis.call('PEXPIRE', KEYS[2], ARGV[9])
 return answer({ 'ok', id, expiresAt, resendAt })

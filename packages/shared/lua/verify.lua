@@ -1,11 +1,13 @@
 -- verify.lua: check one code, atomically, in one round trip.
--- KEYS[1] code            (hash h, id, c = requester's client key, r = the requester's wrong tries,
---                          o = wrong tries from every other client, together)
--- KEYS[2] verify failures (zset: this client's wrong tries on this number in the last 24 h)
--- KEYS[3] cooldown        (this number and purpose's resend cooldown: when a new code may be asked for)
+-- KEYS[1] number          (the number's hash, fields in send.lua's header: this purpose's code
+--                          <purpose>:hmac, :id, :client (the requester's client key), :requesterTries,
+--                          :otherTries (wrong tries from every other client, together), :expiresAt,
+--                          and :resendAt, when a new code may be asked for)
+-- KEYS[2] verify failures (string: the times of this client's wrong tries on this number in the last
+--                          24 h, lib/recent-times.lua)
 -- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
 -- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (keys.ts requestPrefix; same slot)
--- ARGV[6] this verify's client key
+-- ARGV[6] this verify's client key   ARGV[7] purpose
 -- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'}
 --       | {'too_many_attempts', retryAfterMs, guessed}  guessed: 1 when this try was checked (a wrong
 --         guess that used up a budget), 0 when it was refused unchecked
@@ -19,28 +21,29 @@ local now = tonumber(ARGV[1])
 local maxTries = tonumber(ARGV[3])
 local maxDaily = tonumber(ARGV[4])
 local client = ARGV[6]
+local purpose = ARGV[7]
 local DAY = 86400000
+local HMAC, ID, CLIENT = purpose .. ':hmac', purpose .. ':id', purpose .. ':client'
+local REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT = purpose .. ':requesterTries', purpose .. ':otherTries', purpose .. ':expiresAt'
+local RESEND_AT = purpose .. ':resendAt'
 
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - DAY)
-local function dailyWait()
-  if redis.call('ZCARD', KEYS[2]) < maxDaily then return nil end
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + DAY - now)
-end
+--#include recent-times.lua
+local failures, wait = recentTimes(redis.call('GET', KEYS[2]), now, DAY, maxDaily)
 -- a code closed to this client: come back when a new code may be asked for
+local resendAt
 local function newCodeWait()
-  return math.max(1, redis.call('PTTL', KEYS[3]))
+  return math.max(1, (tonumber(resendAt) or 0) - now)
 end
 
-local wait = dailyWait()
 if wait then return { 'too_many_attempts', wait, 0 } end
 
-local stored = redis.call('HMGET', KEYS[1], 'h', 'id', 'c', 'r', 'o')
+local stored = redis.call('HMGET', KEYS[1], HMAC, ID, CLIENT, REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT, RESEND_AT)
 local hmac, id = stored[1], stored[2]
-if not hmac then return { 'no_code' } end
+if not hmac or (tonumber(stored[6]) or 0) <= now then return { 'no_code' } end
+resendAt = stored[7]
 local requester = stored[3] == client
 local requesterTries, otherTries = tonumber(stored[4]) or 0, tonumber(stored[5]) or 0
-local side = requester and 'r' or 'o'
+local side = requester and REQUESTER_TRIES or OTHER_TRIES
 local tries = requester and requesterTries or otherTries
 if requesterTries >= maxTries or tries >= maxTries then return { 'too_many_attempts', newCodeWait(), 0 } end
 
@@ -53,7 +56,7 @@ end
 
 local requestKey = ARGV[5] .. id
 if diff == 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[1], HMAC, ID, CLIENT, REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT)
   if redis.call('EXISTS', requestKey) == 1 then
     redis.call('HSET', requestKey, 'status', 'verified', 'verifiedAt', now, 'updatedAt', now)
   end
@@ -61,15 +64,15 @@ if diff == 0 then
 end
 
 tries = redis.call('HINCRBY', KEYS[1], side, 1)
-redis.call('ZADD', KEYS[2], now, id .. ':' .. side .. tries)
-redis.call('PEXPIRE', KEYS[2], DAY)
+local joined = withTime(failures, ARGV[1], maxDaily)
+redis.call('SET', KEYS[2], joined, 'PX', DAY)
+local _, dayWait = recentTimes(joined, now, DAY, maxDaily)
 if tries >= maxTries then
   if requester and redis.call('EXISTS', requestKey) == 1 then
     redis.call('HSET', requestKey, 'status', 'burnt', 'burntAt', now, 'updatedAt', now)
   end
   -- the closing try may also be this client's last of the day: answer the longer of the two waits
-  return { 'too_many_attempts', math.max(newCodeWait(), dailyWait() or 0), 1 }
+  return { 'too_many_attempts', math.max(newCodeWait(), dayWait or 0), 1 }
 end
-wait = dailyWait()
-if wait then return { 'too_many_attempts', wait, 1 } end
+if dayWait then return { 'too_many_attempts', dayWait, 1 } end
 return { 'wrong_code', maxTries - tries }

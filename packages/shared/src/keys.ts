@@ -41,16 +41,13 @@ export const keys = (p: Partition) => {
   return {
     jobs: p.stream,
     dead: p.deadStream,
-    /** resend cooldown per number and purpose; its TTL is the answer to "when may I resend" */
-    cooldown: (m: E164, purpose: Purpose) => `${base}:cooldown:${purpose}:${m}`,
-    /** hash {h: HMAC of the code, id: requestId, c: requester's client key, r/o: wrong tries of the requester/of everyone else} with the code's TTL */
-    code: (m: E164, purpose: Purpose) => `${base}:code:${purpose}:${m}`,
-    /** sorted set of accepted sends in the last 24 h, across purposes */
-    daily: (m: E164) => `${base}:daily:${m}`,
-    /** sorted set of one client's wrong verify tries on this number in the last 24 h, across codes (client: client-key.ts, an IP or an IPv6 /64, never free text) */
+    /**
+     * hash of everything kept per number, across purposes, living for the daily window:
+     * numberFields names its fields (send.lua's header says which script writes each)
+     */
+    number: (m: E164) => `${base}:num:${m}`,
+    /** the times of one client's wrong verify tries on this number in the last 24 h, comma-joined (client: client-key.ts, an IP or an IPv6 /64, never free text) */
     clientVerifyFailures: (m: E164, client: string) => `${base}:vfail:${m}:${client}`,
-    /** set while the carrier refuses this number; value and TTL end with the carrier's window */
-    carrierBlock: (m: E164) => `${base}:carrier:${m}`,
     /** hash: a request's status record */
     request: (requestId: string) => `${base}:req:${requestId}`,
     /** the status key prefix, for scripts that learn a request id only from a code key (same slot) */
@@ -78,6 +75,24 @@ export const keys = (p: Partition) => {
   }
 }
 export type PartitionKeys = ReturnType<typeof keys>
+
+/**
+ * The fields of a number's hash (keys.number), as send.lua, verify.lua and dead-letter.lua
+ * write them; for tests and operators (`HGETALL sms:{p}:num:+86…`).
+ */
+export const numberFields = {
+  /** epoch ms until which the carrier refuses this number (a frequency-limit dead letter) */
+  carrierUntil: 'carrierUntil',
+  /** the times (epoch ms) of accepted sends inside the daily window, comma-joined, oldest first */
+  sends: 'sends',
+  /** epoch ms when this purpose's resend cooldown ends */
+  resendAt: (purpose: Purpose) => `${purpose}:resendAt`,
+  /** this purpose's live code: HMAC, request id, requester's client key, wrong tries of each side, end (epoch ms) */
+  code: (purpose: Purpose) => ({
+    hmac: `${purpose}:hmac`, id: `${purpose}:id`, client: `${purpose}:client`,
+    requesterTries: `${purpose}:requesterTries`, otherTries: `${purpose}:otherTries`, expiresAt: `${purpose}:expiresAt`,
+  }),
+} as const
 
 const RATE_LIMIT_PREFIX = 'sms:ratelimit:'
 

@@ -17,11 +17,11 @@ const lua = (name: string) => read(`${name}.lua`).replace(/^--#include (\S+)$/gm
  */
 export const SCRIPTS = {
   smsSend: { file: 'send' },
-  /** send.lua with the 7 per-mobile keys only: Redis Cluster, where a fixed key count lets ioredis route by KEYS[1] */
-  smsSendSharded: { file: 'send', numberOfKeys: 7 },
+  /** send.lua with the 4 per-mobile keys only: Redis Cluster, where a fixed key count lets ioredis route by KEYS[1] */
+  smsSendSharded: { file: 'send', numberOfKeys: 4 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
-  smsVerify: { file: 'verify', numberOfKeys: 3 },
+  smsVerify: { file: 'verify', numberOfKeys: 2 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
   // the sender's own scripts are registered in apps/sender/src/scripts.ts

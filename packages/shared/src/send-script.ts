@@ -5,10 +5,8 @@ type Arg = string | number
 
 /** send.lua's KEYS, in its header's order. The last three only standalone (cluster: other slots). */
 export interface SendKeys {
-  readonly cooldown: string
-  readonly code: string
-  readonly daily: string
-  readonly carrierBlock: string
+  /** keys.number: cooldown, live code, daily window and carrier block in one hash */
+  readonly number: string
   readonly request: string
   readonly stream: string
   readonly idempotency: string
@@ -48,7 +46,7 @@ export interface SendArgs {
 /** The one place that knows send.lua's positions: call sites pass names. */
 export const sendScript = {
   keys: (k: SendKeys): string[] => {
-    const perMobile = [k.cooldown, k.code, k.daily, k.carrierBlock, k.request, k.stream, k.idempotency]
+    const perMobile = [k.number, k.request, k.stream, k.idempotency]
     if (k.ipSends === undefined || k.budget === undefined || k.requestCounter === undefined) return perMobile
     return [...perMobile, k.ipSends, k.budget, k.requestCounter]
   },

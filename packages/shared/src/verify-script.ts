@@ -1,11 +1,13 @@
+import type { Purpose } from './purpose.js'
+
 type Arg = string | number
 
 /** verify.lua's KEYS, in its header's order. */
 export interface VerifyKeys {
-  readonly code: string
+  /** keys.number: the code and the resend cooldown live there */
+  readonly number: string
   /** this client's wrong tries on this number (keys.clientVerifyFailures) */
   readonly failures: string
-  readonly cooldown: string
 }
 
 /** verify.lua's ARGV, in its header's order. */
@@ -16,6 +18,7 @@ export interface VerifyArgs {
   readonly maxFailuresPerDay: number
   readonly requestPrefix: string
   readonly client: string
+  readonly purpose: Purpose
 }
 
 export type VerifyOutcome =
@@ -27,8 +30,8 @@ export type VerifyOutcome =
 
 /** The one place that knows verify.lua's positions and reply shapes. */
 export const verifyScript = {
-  keys: (k: VerifyKeys): string[] => [k.code, k.failures, k.cooldown],
-  args: (a: VerifyArgs): Arg[] => [a.now, a.codeHmac, a.maxTries, a.maxFailuresPerDay, a.requestPrefix, a.client],
+  keys: (k: VerifyKeys): string[] => [k.number, k.failures],
+  args: (a: VerifyArgs): Arg[] => [a.now, a.codeHmac, a.maxTries, a.maxFailuresPerDay, a.requestPrefix, a.client, a.purpose],
   reply: (r: unknown): VerifyOutcome => {
     const [kind, value, guessed] = r as [string, string | number | undefined, number | undefined]
     switch (kind) {

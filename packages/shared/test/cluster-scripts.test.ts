@@ -17,7 +17,7 @@ t.test('send.lua runs on one slot per mobile in a real cluster, partitions sprea
     const id = `${p.index}-${m.slice(-16).padStart(16, 'x')}`
     const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'login', code: '123456', createdAt: now, expiresAt: now + 300000, attempts: 0 })
     return redis.smsSendSharded(
-      ...sendScript.keys({ cooldown: k.cooldown(m, 'login'), code: k.code(m, 'login'), daily: k.daily(m), carrierBlock: k.carrierBlock(m), request: k.request(id), stream: k.jobs, idempotency: k.idempotency('-') }),
+      ...sendScript.keys({ number: k.number(m), request: k.request(id), stream: k.jobs, idempotency: k.idempotency('-') }),
       ...sendScript.args({ now, requestId: id, mobile: m, purpose: 'login', codeHmac: 'hmac', codeTtlMs: 300000, resendIntervalMs: 60000, dailyLimit: 10, statusTtlMs: 86700000,
         idempotencyFingerprint: '', idempotencyTtlMs: 86400000, testNumber: false, streamCap: 100000, requestPrefix: k.requestPrefix, ipLimitPerHour: 20, budgetPerMinute: 0,
         requestLimit: 300, requestWindowMs: 60000, client: '1.2.3.4', job }))

@@ -42,8 +42,8 @@ const hmacOf = (requestId: string) => `right-${requestId}`
 
 async function send(mobile: E164, who: string, p: Purpose, now: number, requestId: string) {
   const job = encodeJob({ v: 1, kind: 'code', requestId, mobile, purpose: p, code: '000000', createdAt: now, expiresAt: now + CODE_TTL_MS, attempts: 0 })
-  return redis.smsSend(7,
-    ...sendScript.keys({ cooldown: k.cooldown(mobile, p), code: k.code(mobile, p), daily: k.daily(mobile), carrierBlock: k.carrierBlock(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
+  return redis.smsSend(4,
+    ...sendScript.keys({ number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
     ...sendScript.args({ now, requestId, mobile, purpose: p, codeHmac: hmacOf(requestId), codeTtlMs: CODE_TTL_MS, resendIntervalMs: 0, dailyLimit: DAILY_LIMIT,
       statusTtlMs: CODE_TTL_MS * 2, idempotencyFingerprint: '', idempotencyTtlMs: 1000, testNumber: false, streamCap: 1_000_000, requestPrefix: k.requestPrefix,
       ipLimitPerHour: 1000, budgetPerMinute: 0, requestLimit: 100000, requestWindowMs: 60000, client: who, job }))
@@ -51,8 +51,8 @@ async function send(mobile: E164, who: string, p: Purpose, now: number, requestI
 
 async function verify(mobile: E164, who: string, p: Purpose, now: number, hmac: string) {
   return verifyScript.reply(await redis.smsVerify(
-    ...verifyScript.keys({ code: k.code(mobile, p), failures: k.clientVerifyFailures(mobile, who), cooldown: k.cooldown(mobile, p) }),
-    ...verifyScript.args({ now, codeHmac: hmac, maxTries: MAX_TRIES, maxFailuresPerDay: FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client: who })))
+    ...verifyScript.keys({ number: k.number(mobile), failures: k.clientVerifyFailures(mobile, who) }),
+    ...verifyScript.args({ now, codeHmac: hmac, maxTries: MAX_TRIES, maxFailuresPerDay: FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client: who, purpose: p })))
 }
 
 t.test('guesses per number per 24 h stay within 2 x attempts x daily codes, from any number of addresses', async (t) => {

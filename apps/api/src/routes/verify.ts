@@ -38,10 +38,10 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext, issueTok
     const k = ctx.partitions[partitionIndexOf(mobile, ctx.partitions.length)]!
     const client = request.clientKey
     const outcome = verifyScript.reply(await app.redis.smsVerify(
-      ...verifyScript.keys({ code: k.code(mobile, purpose), failures: k.clientVerifyFailures(mobile, client), cooldown: k.cooldown(mobile, purpose) }),
+      ...verifyScript.keys({ number: k.number(mobile), failures: k.clientVerifyFailures(mobile, client) }),
       ...verifyScript.args({
         now: ctx.now(), codeHmac: codeHmac(ctx.pepper, mobile, purpose, code), maxTries: config.VERIFY_MAX_ATTEMPTS,
-        maxFailuresPerDay: config.VERIFY_MAX_FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client,
+        maxFailuresPerDay: config.VERIFY_MAX_FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client, purpose,
       })))
     // 'burnt' in the metric and the log: this try was a wrong guess that closed the code or the day
     const label = outcome.kind === 'too_many_attempts' && outcome.guessed ? 'burnt' : outcome.kind

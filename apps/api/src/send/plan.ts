@@ -50,8 +50,7 @@ export function planSend(ctx: ApiContext, request: SendRequest): SendPlan {
     createdAt: now, expiresAt: now + codeTtlMs, attempts: 0,
   })
   const slotKeys: SendKeys = {
-    cooldown: k.cooldown(mobile, purpose), code: k.code(mobile, purpose), daily: k.daily(mobile), carrierBlock: k.carrierBlock(mobile),
-    request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency(idempotency?.keyHash ?? '-'),
+    number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency(idempotency?.keyHash ?? '-'),
   }
   const args = sendScript.args({
     now, requestId, mobile, purpose, codeHmac: codeHmac(ctx.pepper, mobile, purpose, code), codeTtlMs,
