@@ -66,10 +66,11 @@ export const configSchema = Type.Object({
   SENDER_BLOCK_MS: Int({ default: 1000, minimum: 1, maximum: 60000, description: 'XREADGROUP BLOCK per read' }),
   STREAM_MAXLEN: Int({ default: 100000, minimum: 100, description: 'approximate stream length bound' }),
   VERIFY_MAX_ATTEMPTS: Int({ default: 5, minimum: 1, description: 'wrong tries before a code is burnt' }),
-  VERIFY_MAX_FAILURES_PER_DAY: Int({ default: 20, minimum: 1, description: 'wrong tries per number and client address per rolling 24 h' }),
+  // at most 1,000: these windows keep one time per entry in one string (lua/lib/recent-times.lua)
+  VERIFY_MAX_FAILURES_PER_DAY: Int({ default: 20, minimum: 1, maximum: 1000, description: 'wrong tries per number and client address per rolling 24 h (at most 1000)' }),
   CODE_PEPPER: OptionalString('secret for the HMAC that stands for a code at rest'),
   JOB_SEAL_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64: AES-256-GCM key' })),
-  SMS_DAILY_LIMIT_PER_MOBILE: Int({ default: 10, minimum: 1, description: 'accepted sends per number per rolling 24 h' }),
+  SMS_DAILY_LIMIT_PER_MOBILE: Int({ default: 10, minimum: 1, maximum: 1000, description: 'accepted sends per number per rolling 24 h (at most 1000)' }),
   RATE_LIMIT_PER_MINUTE: Int({ default: 300, minimum: 1, description: 'requests per client IP per minute' }),
   SEND_LIMIT_PER_IP_PER_HOUR: Int({ default: 20, minimum: 1, description: 'accepted sends per client IP per hour' }),
   ALLOWED_REGIONS: CommaList({ default: 'CN', description: 'ISO regions a number may belong to' }),

@@ -47,3 +47,10 @@ t.test('a bad secret is named but its value is never echoed', async (t) => {
 t.test('an empty variable counts as unset', async (t) => {
   t.equal(loadConfig(configSchema, { PORT: '' }).PORT, 8000)
 })
+
+t.test('windows that keep one time per entry refuse limits over 1000', async (t) => {
+  const err = t.throws(() => loadConfig(configSchema, { SMS_DAILY_LIMIT_PER_MOBILE: '1001', VERIFY_MAX_FAILURES_PER_DAY: '5000' })) as Error
+  t.match(err.message, /SMS_DAILY_LIMIT_PER_MOBILE/)
+  t.match(err.message, /VERIFY_MAX_FAILURES_PER_DAY/)
+  t.equal(loadConfig(configSchema, { SMS_DAILY_LIMIT_PER_MOBILE: '1000' }).SMS_DAILY_LIMIT_PER_MOBILE, 1000)
+})
