@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino'
-import { loggerOptions, maskMobilesIn } from '@sms-verify/shared'
+import { bufferedStdout, loggerOptions, maskMobilesIn } from '@sms-verify/shared'
 
 /**
  * The API's pino logger: the shared options (masked mobiles, redacted codes)
@@ -20,7 +20,5 @@ export function createApiLogger(level: string, destination?: DestinationStream):
       }),
     },
   }
-  // Asynchronous stdout: lines written while a write is pending go out together in one writev.
-  // pino flushes it synchronously on exit, so nothing is lost on a normal stop.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }))
+  return pino(options, destination ?? pino.destination(bufferedStdout))
 }

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url'
-import { ConfigError, createRedis, loadServiceConfig, localOnlyWarnings, loggerOptions, type Config } from '@sms-verify/shared'
+import { ConfigError, createRedis, loadServiceConfig, localOnlyWarnings, loggerOptions, bufferedStdout, type Config } from '@sms-verify/shared'
 import { pino, type Logger } from 'pino'
 import { Failover } from './failover.js'
 import { createMetricsServer } from './http.js'
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination({ dest: 1, sync: false }))
+  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination(bufferedStdout))
   let providers: Provider[]
   try {
     providers = await buildProviders(config, logger)
