@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config, RedisClient, TrustProxy } from '@sms-verify/shared'
 import { trustOf, type Trust } from './client-address.js'
+import { codeChecker } from './check-code.js'
 import { createContext } from './context.js'
 import { createApiLogger } from './logger.js'
 import { codeSender } from './send/index.js'
@@ -107,7 +108,7 @@ export async function buildApp(config: Config, deps: ApiDeps) {
   const checkCaptcha = captchaGate(captcha, config, app.metrics)
   await app.register(smsCodeRoutes, { send, checkCaptcha })
   await app.register(legacyRoutes, { send, checkCaptcha, corsOrigins: config.CORS_ORIGINS })
-  await app.register(verifyRoutes, { ctx, issueToken: tokenKeys && createTokenIssuer(tokenKeys, config, ctx.now) })
+  await app.register(verifyRoutes, { ctx, checkCode: codeChecker(deps.redis, ctx), issueToken: tokenKeys && createTokenIssuer(tokenKeys, config, ctx.now) })
   await app.register(jwksRoutes, { keys: tokenKeys })
   await app.register(requestRoutes, { ctx })
   await app.register(notificationRoutes, { ctx })

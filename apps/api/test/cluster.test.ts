@@ -46,6 +46,8 @@ t.test('cluster mode: send, race, per-IP limit with refunds, verify, status', as
   const tenth = await sendCode(app, { mobile: freshMobile(), purpose: 'register' }, {}, burst)
   t.equal(tenth.json().error, 'rate_limited', 'the tenth is over RATE_LIMIT_PER_MINUTE=9, counted across routes')
   t.ok(tenth.json().retryAfter <= 60, 'by the per-minute request limit, not the hourly send window')
+  const verifyBurst = await app.inject({ method: 'POST', url: '/v1/sms-codes/verify', payload: { mobile, purpose: 'register', code: job!.code }, remoteAddress: burst })
+  t.equal(verifyBurst.json().error, 'rate_limited', 'a verify counts against the same limit, on its own slot')
 
   const verified = await verifyCode(app, { mobile, purpose: 'register', code: job!.code })
   t.equal(verified.statusCode, 200)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { freshMobile, makeApp, startTestRedis } from './helpers/app.js'
+import { codeOf, freshMobile, makeApp, startTestRedis, wrongCode } from './helpers/app.js'
 
 const server = await startTestRedis(t)
 const { app } = await makeApp(t, server)
@@ -175,6 +175,25 @@ t.test('the send routes count against the same per-IP limit inside their script'
   t.equal(limited.headers['retry-after'], String(limited.json().retryAfter))
   t.equal((await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-AAAAAAAAAAAAAAAA', remoteAddress: ip })).statusCode, 429, 'and the plugin sees the send routes\' count')
   t.equal(await server2.client().xlen('sms:jobs'), 2, 'the limited send queued nothing')
+})
+
+t.test('the verify route counts against the same per-IP limit inside its script, and a refused verify spends no try', async (t) => {
+  const server2 = await startTestRedis(t)
+  const { app } = await makeApp(t, server2, { RATE_LIMIT_PER_MINUTE: '3', VERIFY_MAX_ATTEMPTS: '2' })
+  const ip = '198.51.100.8'
+  const mobile = freshMobile()
+  const sent = await app.inject({ method: 'POST', url: '/v1/sms-codes', payload: { mobile, purpose: 'register' }, remoteAddress: ip })
+  const code = await codeOf(server2, sent.json().requestId)
+  const verify = (c: string) => app.inject({ method: 'POST', url: '/v1/sms-codes/verify', payload: { mobile, purpose: 'register', code: c }, remoteAddress: ip })
+  t.equal((await verify(wrongCode(code))).json().attemptsLeft, 1, 'the second request of the minute is checked')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/sms-codes/requests/0-AAAAAAAAAAAAAAAA', remoteAddress: ip })).statusCode, 404)
+  const limited = await verify(wrongCode(code))
+  t.equal(limited.statusCode, 429, 'the fourth request of the minute, whichever route')
+  t.equal(limited.json().error, 'rate_limited')
+  t.equal(limited.headers['retry-after'], String(limited.json().retryAfter))
+  t.equal(await server2.client().get('sms:ratelimit:198.51.100.8'), '4', 'counted under the shared name')
+  const right = await app.inject({ method: 'POST', url: '/v1/sms-codes/verify', payload: { mobile, purpose: 'register', code }, remoteAddress: '198.51.100.9' })
+  t.equal(right.statusCode, 200, 'the refused wrong guess was never checked: the code still works')
 })
 
 t.test('TRUST_PROXY takes the client IP from X-Forwarded-For', async (t) => {

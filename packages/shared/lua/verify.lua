@@ -7,8 +7,11 @@
 --                          24 h, lib/recent-times.lua)
 -- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
 -- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (keys.ts requestPrefix; same slot)
+-- KEYS[3] ip requests     (the general per-IP limit's counter; standalone only: in cluster mode it
+--                          lives on another slot and count.lua takes it first)
 -- ARGV[6] this verify's client key   ARGV[7] purpose
--- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'}
+-- ARGV[8] general requests per IP per window   ARGV[9] that window (ms)   (with KEYS[3] only)
+-- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'} | {'rate_limited', retryAfterMs}
 --       | {'too_many_attempts', retryAfterMs, guessed}  guessed: 1 when this try was checked (a wrong
 --         guess that used up a budget), 0 when it was refused unchecked
 --
@@ -28,6 +31,15 @@ local REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT = purpose .. ':requesterTries', p
 local RESEND_AT = purpose .. ':resendAt'
 
 --#include recent-times.lua
+--#include count-request.lua
+
+-- The general per-IP limit counts the verify first, as the plugin would on another route (same
+-- key, same window), so a verify is one round trip; a refused one checks nothing.
+if #KEYS >= 3 then
+  local requestWait = countRequest(KEYS[3], ARGV[8], ARGV[9])
+  if requestWait then return { 'rate_limited', requestWait } end
+end
+
 local failures, wait = recentTimes(redis.call('GET', KEYS[2]), now, DAY, maxDaily)
 -- a code closed to this client: come back when a new code may be asked for
 local resendAt

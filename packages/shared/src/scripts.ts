@@ -21,7 +21,10 @@ export const SCRIPTS = {
   smsSendSharded: { file: 'send', numberOfKeys: 4 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
-  smsVerify: { file: 'verify', numberOfKeys: 2 },
+  /** verify.lua with the per-IP request counter: standalone */
+  smsVerify: { file: 'verify', numberOfKeys: 3 },
+  /** verify.lua with the 2 per-mobile keys only: Redis Cluster, where the counter lives on another slot */
+  smsVerifySharded: { file: 'verify', numberOfKeys: 2 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
   // the sender's own scripts are registered in apps/sender/src/scripts.ts
@@ -44,6 +47,7 @@ declare module 'ioredis' {
     smsCount(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** keys and args from verifyScript.keys / verifyScript.args; the reply goes through verifyScript.reply */
     smsVerify(...keysAndArgs: Arg[]): Result<unknown, Context>
+    smsVerifySharded(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** keys and args from bulkScript.keys / bulkScript.args; the reply goes through bulkScript.reply */
     smsBulk(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** args from receiptScript.args; the reply goes through receiptScript.reply */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { codeHmac, partitionIndexOf, verifyScript } from '@sms-verify/shared'
+import type { CodeChecker } from '../check-code.js'
 import type { ApiContext } from '../context.js'
 import { errorResponses, errors } from '../errors.js'
 import { ErrorAnswer, Mobile, Purpose } from '../schemas.js'
@@ -30,19 +30,14 @@ const schema = {
   },
 }
 
-export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext, issueToken?: TokenIssuer | undefined }> = async (app, { ctx, issueToken }) => {
+export const verifyRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext, checkCode: CodeChecker, issueToken?: TokenIssuer | undefined }> = async (app, { ctx, checkCode, issueToken }) => {
   const { config } = ctx
-  app.post('/v1/sms-codes/verify', { schema }, async (request) => {
+  // The general per-IP limit is counted with the check itself (check-code.ts), not by the plugin.
+  app.post('/v1/sms-codes/verify', { schema, config: { rateLimit: false } }, async (request) => {
     const { purpose, code } = request.body
     const mobile = admitMobile(request.body.mobile, config.ALLOWED_REGIONS)
-    const k = ctx.partitions[partitionIndexOf(mobile, ctx.partitions.length)]!
-    const client = request.clientKey
-    const outcome = verifyScript.reply(await app.redis.smsVerify(
-      ...verifyScript.keys({ number: k.number(mobile), failures: k.clientVerifyFailures(mobile, client) }),
-      ...verifyScript.args({
-        now: ctx.now(), codeHmac: codeHmac(ctx.pepper, mobile, purpose, code), maxTries: config.VERIFY_MAX_ATTEMPTS,
-        maxFailuresPerDay: config.VERIFY_MAX_FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client, purpose,
-      })))
+    const outcome = await checkCode({ mobile, purpose, code, client: request.clientKey })
+    if (outcome.kind === 'rate_limited') throw errors.rateLimited(outcome.retryAfterMs)
     // 'burnt' in the metric and the log: this try was a wrong guess that closed the code or the day
     const label = outcome.kind === 'too_many_attempts' && outcome.guessed ? 'burnt' : outcome.kind
     app.metrics.verify.inc({ outcome: label })
