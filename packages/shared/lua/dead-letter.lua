@@ -4,7 +4,7 @@
 -- A part of a bulk request ends on its own record (lib/job-record.lua); its request reads
 -- 'failed' only when every part ended and none sent a number ('sent' when some did).
 -- KEYS[1] stream   KEYS[2] dead stream   KEYS[3] request (status hash)   KEYS[4] lease (the job's)
--- KEYS[5] the number's hash (send.lua's header; its carrierUntil written only when ARGV[6] > 0)   KEYS[6] job record (= KEYS[3] for a code job)
+-- KEYS[5] the number's hash (lib/number-fields.lua; its carrierUntil written only when ARGV[6] > 0)   KEYS[6] job record (= KEYS[3] for a code job)
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] now (ms)   ARGV[4] dead stream MAXLEN (approximate)
 -- ARGV[5] lease token of this handling   ARGV[6] carrier block ms (0 = none)   ARGV[7] reason
 -- ARGV[8] error   ARGV[9] attempts   ARGV[10] per-number results JSON to merge ('' = none)
@@ -15,6 +15,7 @@
 --#include merge-results.lua
 --#include job-record.lua
 --#include take-job.lua
+--#include number-fields.lua
 local request, lease, job = KEYS[3], KEYS[4], KEYS[6]
 local group, id, now, token = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local reason, err, attempts = ARGV[7], ARGV[8], tonumber(ARGV[9])
@@ -24,7 +25,7 @@ if held then redis.call('DEL', lease) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 11))
 local blockMs = tonumber(ARGV[6])
 if blockMs > 0 then
-  redis.call('HSET', KEYS[5], 'carrierUntil', tonumber(now) + blockMs)
+  redis.call('HSET', KEYS[5], CARRIER_UNTIL, tonumber(now) + blockMs)
   if redis.call('PTTL', KEYS[5]) < blockMs then redis.call('PEXPIRE', KEYS[5], blockMs) end
 end
 if isPart(request, job) then

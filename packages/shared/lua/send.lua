@@ -1,18 +1,11 @@
 -- send.lua: accept or refuse one code request, atomically, in one round trip.
--- KEYS[1] number        (hash of everything kept per number: fields below; PX = the daily window)
+-- KEYS[1] number        (hash of everything kept per number, fields in lib/number-fields.lua; PX = the daily window)
 -- KEYS[2] request       (status hash of the new request)
 -- KEYS[3] stream        (sms:jobs or sms:jobs:{p})
 -- KEYS[4] idempotency   (stored answer; untouched when ARGV[10] is '')
 -- KEYS[5] ip sends      (zset, last hour)                   } standalone only: in cluster mode
 -- KEYS[6] budget        (zset, last minute)                 } these live on other slots and are
 -- KEYS[7] ip requests   (the general per-IP limit's counter)} taken by window.lua / count.lua first
--- The number hash (keys.ts numberFields spells the same names for the TypeScript side):
---   carrierUntil              the carrier refuses this number until then (ms; dead-letter.lua)
---   sends                     accepted sends inside the daily window (lib/recent-times.lua)
---   <purpose>:resendAt        the resend cooldown ends then (ms)
---   <purpose>:hmac, :id, :client, :requesterTries, :otherTries, :expiresAt
---                             the live code: its HMAC, request id, requester's client key, wrong
---                             tries of the requester / of everyone else, and when it stops working
 -- ARGV[1]  now (ms)            ARGV[2]  request id        ARGV[3] mobile (E.164)
 -- ARGV[4]  purpose             ARGV[5]  code HMAC         ARGV[6] code TTL (ms)
 -- ARGV[7]  resend interval ms  ARGV[8]  daily limit       ARGV[9] status record TTL (ms)
@@ -48,6 +41,7 @@ local function answer(reply)
   return reply
 end
 
+--#include number-fields.lua
 --#include sliding-window.lua
 --#include recent-times.lua
 --#include count-request.lua
@@ -68,7 +62,8 @@ if fingerprint ~= '' then
   end
 end
 
-local state = redis.call('HMGET', number, 'carrierUntil', purpose .. ':resendAt', 'sends', purpose .. ':id', purpose .. ':expiresAt')
+local f = purposeFields(purpose)
+local state = redis.call('HMGET', number, CARRIER_UNTIL, f.resendAt, SENDS, f.id, f.expiresAt)
 local sends
 if not test then
   local carrierUntil = tonumber(state[1])
@@ -105,8 +100,7 @@ local codeTtl = tonumber(ARGV[6])
 local expiresAt = now + codeTtl
 local resendAt = now
 local fields = {
-  purpose .. ':hmac', ARGV[5], purpose .. ':id', id, purpose .. ':client', ARGV[19],
-  purpose .. ':requesterTries', 0, purpose .. ':otherTries', 0, purpose .. ':expiresAt', expiresAt,
+  f.hmac, ARGV[5], f.id, id, f.client, ARGV[19], f.requesterTries, 0, f.otherTries, 0, f.expiresAt, expiresAt,
 }
 if test then
   redis.call('HSET', number, unpack(fields))
@@ -116,10 +110,10 @@ else
   local interval = tonumber(ARGV[7])
   if interval > 0 then
     resendAt = now + interval
-    fields[#fields + 1] = purpose .. ':resendAt'
+    fields[#fields + 1] = f.resendAt
     fields[#fields + 1] = resendAt
   end
-  fields[#fields + 1] = 'sends'
+  fields[#fields + 1] = SENDS
   fields[#fields + 1] = withTime(sends, ARGV[1], dailyLimit)
   redis.call('HSET', number, unpack(fields))
   -- an accepted send means no carrier block is running, so the daily window (or a longer

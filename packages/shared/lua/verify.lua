@@ -1,8 +1,6 @@
 -- verify.lua: check one code, atomically, in one round trip.
--- KEYS[1] number          (the number's hash, fields in send.lua's header: this purpose's code
---                          <purpose>:hmac, :id, :client (the requester's client key), :requesterTries,
---                          :otherTries (wrong tries from every other client, together), :expiresAt,
---                          and :resendAt, when a new code may be asked for)
+-- KEYS[1] number          (the number's hash, lib/number-fields.lua: this purpose's live code and
+--                          its resendAt, when a new code may be asked for)
 -- KEYS[2] verify failures (string: the times of this client's wrong tries on this number in the last
 --                          24 h, lib/recent-times.lua)
 -- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
@@ -26,10 +24,8 @@ local maxDaily = tonumber(ARGV[4])
 local client = ARGV[6]
 local purpose = ARGV[7]
 local DAY = 86400000
-local HMAC, ID, CLIENT = purpose .. ':hmac', purpose .. ':id', purpose .. ':client'
-local REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT = purpose .. ':requesterTries', purpose .. ':otherTries', purpose .. ':expiresAt'
-local RESEND_AT = purpose .. ':resendAt'
 
+--#include number-fields.lua
 --#include recent-times.lua
 --#include count-request.lua
 
@@ -41,21 +37,20 @@ if #KEYS >= 3 then
 end
 
 local failures, wait = recentTimes(redis.call('GET', KEYS[2]), now, DAY, maxDaily)
--- a code closed to this client: come back when a new code may be asked for
-local resendAt
-local function newCodeWait()
-  return math.max(1, (tonumber(resendAt) or 0) - now)
-end
 
 if wait then return { 'too_many_attempts', wait, 0 } end
 
-local stored = redis.call('HMGET', KEYS[1], HMAC, ID, CLIENT, REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT, RESEND_AT)
+local f = purposeFields(purpose)
+local stored = redis.call('HMGET', KEYS[1], f.hmac, f.id, f.client, f.requesterTries, f.otherTries, f.expiresAt, f.resendAt)
 local hmac, id = stored[1], stored[2]
 if not hmac or (tonumber(stored[6]) or 0) <= now then return { 'no_code' } end
-resendAt = stored[7]
+-- a code closed to this client: come back when a new code may be asked for
+local function newCodeWait()
+  return math.max(1, (tonumber(stored[7]) or 0) - now)
+end
 local requester = stored[3] == client
 local requesterTries, otherTries = tonumber(stored[4]) or 0, tonumber(stored[5]) or 0
-local side = requester and REQUESTER_TRIES or OTHER_TRIES
+local side = requester and f.requesterTries or f.otherTries
 local tries = requester and requesterTries or otherTries
 if requesterTries >= maxTries or tries >= maxTries then return { 'too_many_attempts', newCodeWait(), 0 } end
 
@@ -68,7 +63,7 @@ end
 
 local requestKey = ARGV[5] .. id
 if diff == 0 then
-  redis.call('HDEL', KEYS[1], HMAC, ID, CLIENT, REQUESTER_TRIES, OTHER_TRIES, EXPIRES_AT)
+  redis.call('HDEL', KEYS[1], f.hmac, f.id, f.client, f.requesterTries, f.otherTries, f.expiresAt)
   if redis.call('EXISTS', requestKey) == 1 then
     redis.call('HSET', requestKey, 'status', 'verified', 'verifiedAt', now, 'updatedAt', now)
   end

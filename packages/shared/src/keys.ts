@@ -43,7 +43,7 @@ export const keys = (p: Partition) => {
     dead: p.deadStream,
     /**
      * hash of everything kept per number, across purposes, living for the daily window:
-     * numberFields names its fields (send.lua's header says which script writes each)
+     * numberFields names its fields (lua/lib/number-fields.lua spells them for the scripts)
      */
     number: (m: E164) => `${base}:num:${m}`,
     /** the times of one client's wrong verify tries on this number in the last 24 h, comma-joined (client: client-key.ts, an IP or an IPv6 /64, never free text) */
@@ -77,8 +77,8 @@ export const keys = (p: Partition) => {
 export type PartitionKeys = ReturnType<typeof keys>
 
 /**
- * The fields of a number's hash (keys.number), as send.lua, verify.lua and dead-letter.lua
- * write them; for tests and operators (`HGETALL sms:{p}:num:+86…`).
+ * The fields of a number's hash (keys.number), as lua/lib/number-fields.lua spells them for
+ * send.lua, verify.lua and dead-letter.lua; for tests and operators (`HGETALL sms:{p}:num:+86…`).
  */
 export const numberFields = {
   /** epoch ms until which the carrier refuses this number (a frequency-limit dead letter) */
