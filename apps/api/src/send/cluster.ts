@@ -7,7 +7,8 @@
 // between (1) and (4) keeps a place until the window slides past it: the error is towards
 // refusing a send, never towards sending more than the limits allow.
 import type { FastifyBaseLogger } from 'fastify'
-import { countScript, globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient } from '@sms-verify/shared'
+import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient } from '@sms-verify/shared'
+import { countClientRequest } from '../request-counter.js'
 import type { SendPlan } from './plan.js'
 import type { SendReply } from './reply.js'
 import type { RunSendScript } from './script.js'
@@ -37,8 +38,7 @@ function storedAnswer(stored: string | null, requestFingerprint: string): SendRe
 export async function sendClustered(redis: RedisClient, config: Config, run: RunSendScript, plan: SendPlan, log: FastifyBaseLogger): Promise<SendReply> {
   const windows = windowsOf(config, plan)
   const [counted, ...taken] = await Promise.all([
-    redis.smsCount(...countScript.args({ counter: globalKeys.requestCounter(plan.client), limit: config.RATE_LIMIT_PER_MINUTE, windowMs: MINUTE_MS }))
-      .then(countScript.reply),
+    countClientRequest(redis, config, plan.client),
     ...windows.map((w) => redis.smsWindow(...windowScript.args({ window: w.key, now: plan.now, windowMs: w.windowMs, limit: w.limit, member: plan.requestId }))
       .then(windowScript.reply)),
   ])
