@@ -18,10 +18,6 @@ function censor(value: unknown, path: string[]): unknown {
 }
 
 /**
- * One logger configuration for both processes: mobiles masked by serializer,
- * codes and secrets redacted wherever they appear, never by hand at a call site.
- */
-/**
  * Where both processes log: stdout, buffered. Lines gather until 4 KB or 100 ms, whichever
  * comes first, and go out in one write: at info level a write per line was 5 % of a send's
  * CPU (bench/README.md). pino flushes the buffer synchronously on exit, an uncaught error
@@ -29,6 +25,10 @@ function censor(value: unknown, path: string[]): unknown {
  */
 export const bufferedStdout = { dest: 1, sync: false, minLength: 4096, periodicFlush: 100 } as const
 
+/**
+ * One logger configuration for both processes: mobiles masked by serializer,
+ * codes and secrets redacted wherever they appear, never by hand at a call site.
+ */
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     name,
