@@ -5,9 +5,9 @@ import { e164, freshMobile, getStatus, makeApp, sendCode } from './app.js'
 interface Teardown { teardown(fn: () => unknown): void }
 
 /** What the carrier-limit tests share of a fake: where it listens, how it answers a number, how to stop it. */
-interface RefusingFake {
+interface RefusingFake<Behaviour> {
   readonly endpoint: string
-  readonly behaviour: Map<string, { code: string, message: string }>
+  readonly behaviour: Map<string, Behaviour>
   stop(): Promise<void>
 }
 
@@ -16,8 +16,8 @@ interface RefusingFake {
  * number with `refusal`; one code is sent and awaited until its request reads failed.
  * Returns what the test goes on with: the app, a Redis client, the number and its dead letter.
  */
-export async function sendUntilCarrierRefuses(t: Teardown, server: RedisServer, provider: 'tencent' | 'aliyun', fake: RefusingFake,
-  refusal: { code: string, message: string }) {
+export async function sendUntilCarrierRefuses<Behaviour>(t: Teardown, server: RedisServer, provider: 'tencent' | 'aliyun',
+  fake: RefusingFake<Behaviour>, refusal: Behaviour) {
   let sender: RunningProcess | undefined
   t.teardown(async () => { await sender?.kill('SIGKILL'); await fake.stop() })
   const mobile = freshMobile()
