@@ -1,3 +1,4 @@
+import { CallDeadlines } from './call-deadlines.js'
 import { Circuit } from './circuit.js'
 import type { Attributed, BulkMessage, CodeMessage, Provider, SendOutcome } from './provider.js'
 
@@ -25,10 +26,12 @@ const transient = (error: string, timeout: boolean): SendOutcome => (timeout ? {
  */
 export class Failover {
   readonly #entries: Array<{ provider: Provider, circuit: Circuit }>
+  readonly #deadlines: CallDeadlines
 
   constructor(providers: readonly Provider[], private readonly o: FailoverOptions) {
     if (providers.length === 0) throw new Error('failover needs at least one provider')
     this.#entries = providers.map((provider) => ({ provider, circuit: new Circuit(o.circuitThreshold, o.circuitCooldownMs, o.now) }))
+    this.#deadlines = new CallDeadlines(o.timeoutMs)
   }
 
   get names(): string[] { return this.#entries.map((e) => e.provider.name) }
@@ -68,7 +71,7 @@ export class Failover {
       if (calls >= maxCalls) break
       if (!circuit.tryAcquire()) continue
       calls++
-      const outcome = await this.#call<SendOutcome>(provider.name, (signal) => provider.send(message, signal), transient)
+      const outcome = await this.#call<SendOutcome>((signal) => provider.send(message, signal), transient)
       this.#record(provider.name, circuit, outcome)
       last = { ...outcome, provider: provider.name }
       tried.push(last)
@@ -87,7 +90,7 @@ export class Failover {
       if (!circuit.tryAcquire()) continue
       calls++
       const batch = { ...message, mobiles: pending.map((i) => message.mobiles[i]!) }
-      const results = await this.#call(provider.name, (signal) => provider.sendBulk(batch, signal),
+      const results = await this.#call((signal) => provider.sendBulk(batch, signal),
         (error, timeout): SendOutcome[] => batch.mobiles.map(() => transient(error, timeout)))
       const anyAnswer = results.some((r) => r.kind !== 'transient')
       if (anyAnswer) circuit.success(); else circuit.failure()
@@ -107,23 +110,20 @@ export class Failover {
   }
 
   /**
-   * Runs one call under its deadline. A provider that ignores the abort is
-   * still answered "transient" at the deadline; the sender's lease outlasts
-   * the deadline so no other replica sends meanwhile.
+   * Runs one call under its deadline (shared with the calls that started about the same time,
+   * see call-deadlines.ts). A provider that ignores the abort is still answered "transient" at
+   * the deadline; the sender's lease outlasts the deadline so no other replica sends meanwhile.
    */
-  #call<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, failed: (error: string, timeout: boolean) => T): Promise<T> {
-    const controller = new AbortController()
-    const timeoutMs = this.o.timeoutMs
+  #call<T>(fn: (signal: AbortSignal) => Promise<T>, failed: (error: string, timeout: boolean) => T): Promise<T> {
+    const timedOut = `timeout after ${this.o.timeoutMs} ms`
     return new Promise<T>((resolve) => {
-      const timer = setTimeout(() => {
-        controller.abort(new Error(`${name}: timed out after ${timeoutMs} ms`))
-        resolve(failed(`timeout after ${timeoutMs} ms`, true))
-      }, timeoutMs)
+      const onTimeout = () => resolve(failed(timedOut, true))
+      const slice = this.#deadlines.start(onTimeout)
       let p: Promise<T>
-      try { p = fn(controller.signal) } catch (err) { p = Promise.reject(err) }
-      p.then((value) => { clearTimeout(timer); resolve(value) }, (err: unknown) => {
-        clearTimeout(timer)
-        resolve(controller.signal.aborted ? failed(`timeout after ${timeoutMs} ms`, true) : failed(errorText(err), false))
+      try { p = fn(slice.signal) } catch (err) { p = Promise.reject(err) }
+      p.then((value) => { slice.done(onTimeout); resolve(value) }, (err: unknown) => {
+        slice.done(onTimeout)
+        resolve(slice.signal.aborted ? failed(timedOut, true) : failed(errorText(err), false))
       })
     })
   }
