@@ -3,7 +3,14 @@
  * XINFO) as an object. A trailing key without a value is dropped; a repeated key keeps its last value.
  */
 export function recordOf<V = unknown>(flat: readonly unknown[]): Record<string, V> {
-  return Object.fromEntries(pairsOf<V>(flat).map(([k, v]) => [String(k), v]))
+  const out: Record<string, V> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const key = String(flat[i])
+    // an own property, as Object.fromEntries makes it: assigning would set the prototype
+    if (key === '__proto__') Object.defineProperty(out, key, { value: flat[i + 1], enumerable: true, writable: true, configurable: true })
+    else out[key] = flat[i + 1] as V
+  }
+  return out
 }
 
 /** The same reply as [key, value] pairs, in order and with repeats, for a copy that must keep both. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { recordOf } from './fields.js'
 import { PurposeSchema } from './purpose.js'
 
@@ -108,6 +108,9 @@ export function encodeJob(job: Job): string[] {
   return out
 }
 
+/** Compiled once: the sender checks every entry it reads, and Value.Check walks the schema each time. */
+const jobCheck = TypeCompiler.Compile(JobSchema)
+
 export type DecodeResult = { ok: true, job: Job } | { ok: false, reason: string }
 
 /** Flat field/value list from XREADGROUP → a checked Job, or why it is not one. */
@@ -121,7 +124,7 @@ export function decodeJob(fields: readonly string[]): DecodeResult {
   }
   for (const k of ['v', 'createdAt', 'expiresAt', 'attempts', 'sentBefore']) if (typeof raw[k] === 'string') raw[k] = Number(raw[k])
   if (raw.attempts === undefined) raw.attempts = 0
-  if (Value.Check(JobSchema, raw)) return { ok: true, job: raw }
-  const first = Value.Errors(JobSchema, raw).First()
+  if (jobCheck.Check(raw)) return { ok: true, job: raw }
+  const first = jobCheck.Errors(raw).First()
   return { ok: false, reason: `invalid job: ${first ? `${first.path} ${first.message}` : 'unknown shape'}` }
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { codeHmac, decodeJob, encodeJob, generateCode, partitionIndexOf, safeEqual, seal, unseal, type Job } from '../src/index.js'
+import { codeHmac, decodeJob, recordOf, encodeJob, generateCode, partitionIndexOf, safeEqual, seal, unseal, type Job } from '../src/index.js'
 
 t.test('a job survives encode and decode; a malformed one says why', async (t) => {
   const job: Job = { v: 1, kind: 'code', requestId: '0-abc', mobile: '+8613812345678', purpose: 'login', sealed: 'xyz', createdAt: 1, expiresAt: 2, attempts: 3 }
@@ -11,6 +11,16 @@ t.test('a job survives encode and decode; a malformed one says why', async (t) =
   const bad = decodeJob(['v', '1', 'kind', 'code', 'requestId', 'x', 'mobile', 'not-a-number'])
   t.equal(bad.ok, false)
   if (!bad.ok) t.match(bad.reason, /invalid job/)
+})
+
+t.test('a field named __proto__ is an own field, never the prototype', async (t) => {
+  const record = recordOf<string>(['a', '1', '__proto__', 'x', 'b', '2'])
+  t.equal(Object.getPrototypeOf(record), Object.prototype, 'the prototype is untouched')
+  t.same(Object.entries(record), [['a', '1'], ['__proto__', 'x'], ['b', '2']], 'every pair, in order, as own fields')
+  const job: Job = { v: 1, kind: 'code', requestId: '0-abc', mobile: '+8613812345678', purpose: 'login', sealed: 'xyz', createdAt: 1, expiresAt: 2, attempts: 0 }
+  const decoded = decodeJob([...encodeJob(job), '__proto__', '{"polluted":true}'])
+  t.equal(decoded.ok, true, 'an extra field does not stop a job')
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype polluted')
 })
 
 t.test('sealing binds the code to its request id', async (t) => {
