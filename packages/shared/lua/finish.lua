@@ -11,11 +11,12 @@
 --   per-job keys below carry the same hash tag, hence the same slot)
 -- ARGV[1] group   ARGV[2] now (ms)   ARGV[3] sent counter (this bucket's; same slot)
 -- ARGV[4] that counter's TTL (ms)
--- then per job: lease key (the job's), request key (status hash), job record key (= the request
---   key for a code job), serial key (provider message id -> request id, for receipts; written
---   when serial ms > 0), entry id, status ('sent'; '' = ack only), done-marker ms (0 = none),
---   serial ms (0 = none), request id, per-number results JSON to merge ('' = none), attempts,
---   field count f, then f field, value pairs for the request's record
+-- ARGV[5] the jobs, a JSON array with one array per job: lease key (the job's), request key
+--   (status hash), job record key (= the request key for a code job), serial key (provider
+--   message id -> request id, for receipts; written when serial ms > 0), entry id, status
+--   ('sent'; '' = ack only), done-marker ms (0 = none), serial ms (0 = none), request id,
+--   per-number results JSON to merge ('' = none), attempts, then an array of field, value,
+--   field, value… for the request's record (see lease.lua on why one JSON argument)
 -- returns the number of entries acked (fewer when some had already been acked or trimmed)
 --#include status-rank.lua
 --#include merge-results.lua
@@ -23,15 +24,10 @@
 local group, now = ARGV[1], ARGV[2]
 local ids = {}
 local sentJobs = 0
-local a = 5
-while a <= #ARGV do
-  local lease, request, job, serial = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  a = a + 4
-  local id, status, doneMs, serialMs, requestId, results, attempts, f =
-    ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
-  local fields = {}
-  for j = 1, 2 * f do fields[j] = ARGV[a + 7 + j] end
-  a = a + 8 + 2 * f
+for _, j in ipairs(cjson.decode(ARGV[5])) do
+  local lease, request, job, serial, id, status = j[1], j[2], j[3], j[4], j[5], j[6]
+  local doneMs, serialMs, requestId, results, attempts = tonumber(j[7]), tonumber(j[8]), j[9], j[10], tonumber(j[11])
+  local fields = j[12]
   ids[#ids + 1] = id
   if status ~= '' and isPart(request, job) then
     writePart(request, job, 'attempts', attempts)

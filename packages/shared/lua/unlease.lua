@@ -5,12 +5,13 @@
 -- holds is left alone. A part of a bulk request (lib/job-record.lua) leaves its request's status
 -- alone: its siblings may be sending.
 -- KEYS[1] stream (the only declared key, for cluster routing; the per-entry keys share its slot)
--- ARGV per entry (6 each): lease key (the job's), request key (status hash), job record key
---   (= the request key for a code job), entry id, token, attempts before the lease
+-- ARGV[1] the entries, a JSON array with one array per entry: lease key (the job's), request key
+--   (status hash), job record key (= the request key for a code job), entry id, token, attempts
+--   before the lease (see lease.lua on why one JSON argument)
 -- returns how many leases were given back
 local n = 0
-for a = 1, #ARGV, 6 do
-  local lease, request, job, id, token, base = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+for _, entry in ipairs(cjson.decode(ARGV[1])) do
+  local lease, request, job, id, token, base = entry[1], entry[2], entry[3], entry[4], entry[5], tonumber(entry[6])
   if redis.call('GET', lease) == token then
     redis.call('DEL', lease)
     if job ~= request then
