@@ -2,7 +2,7 @@
 // written to bench/results/latest.json and bench/README.md. Each part starts its own Redis
 // on free ports. `node bench/run.mjs http,cluster,sender` runs some parts.
 // BENCH_ROUNDS (3) rounds of BENCH_SECONDS (8) per server, after BENCH_WARM_SECONDS (2);
-// BENCH_SENDER_JOBS (50000) jobs per sender drain. `node bench/run.mjs readme` writes
+// BENCH_SENDER_JOBS (50000) jobs per sender drain, BENCH_SENDER_ROUNDS (3) drains of the sender and BullMQ each. `node bench/run.mjs readme` writes
 // bench/README.md again from results/latest.json (after an edit of the template), measuring nothing.
 import { freePort, startRedis, startRedisCluster } from '@sms-verify/testing/dist'
 import { Redis } from 'ioredis'
@@ -77,7 +77,7 @@ async function clusterBench() {
 async function senderBench() {
   const { runSenderBench } = await import('./sender.mjs')
   const jobs = Number(process.env.BENCH_SENDER_JOBS ?? 50_000)
-  results.sender = await runSenderBench({ jobs, latencyJobs: Math.round(jobs * 0.4) })
+  results.sender = await runSenderBench({ jobs, latencyJobs: Math.round(jobs * 0.4), rounds: Number(process.env.BENCH_SENDER_ROUNDS ?? 3) })
 }
 
 const started = Date.now()
