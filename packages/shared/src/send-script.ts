@@ -50,15 +50,18 @@ export const sendScript = {
     if (k.ipSends === undefined || k.budget === undefined || k.requestCounter === undefined) return perMobile
     return [...perMobile, k.ipSends, k.budget, k.requestCounter]
   },
-  args: (a: SendArgs): Arg[] => [
-    a.now, a.requestId, a.mobile, a.purpose, a.codeHmac, a.codeTtlMs,
-    a.resendIntervalMs, a.dailyLimit, a.statusTtlMs,
-    a.idempotencyFingerprint, a.idempotencyTtlMs,
+  /** One JSON argument, the array send.lua reads as its ARGV (the header's positions). */
+  args: (a: SendArgs): Arg[] => [JSON.stringify(sendScript.argv(a))],
+  /** The arguments by send.lua's positions, each a string as Redis would pass it. */
+  argv: (a: SendArgs): string[] => [
+    String(a.now), a.requestId, a.mobile, a.purpose, a.codeHmac, String(a.codeTtlMs),
+    String(a.resendIntervalMs), String(a.dailyLimit), String(a.statusTtlMs),
+    a.idempotencyFingerprint, String(a.idempotencyTtlMs),
     a.testNumber ? '1' : '0',
-    a.streamCap,
+    String(a.streamCap),
     a.requestPrefix,
-    a.ipLimitPerHour, a.budgetPerMinute,
-    a.requestLimit, a.requestWindowMs,
+    String(a.ipLimitPerHour), String(a.budgetPerMinute),
+    String(a.requestLimit), String(a.requestWindowMs),
     a.client,
     ...a.job,
   ],
