@@ -6,8 +6,9 @@ import type { Entry, Leased } from './window.js'
 
 /**
  * Completions: writing finish.lua for sends a provider accepted. Accepted code jobs of one
- * partition are batched (one call for whatever completed while the previous call was on its
- * way), and every call is retried until it lands or the shutdown deadline passes. It owns the
+ * partition are batched (one call for whatever completed within a turn of the event loop, or
+ * while the calls on their way were the most allowed), and every call is retried until it
+ * lands or the shutdown deadline passes. It owns the
  * per-partition queues; it may not send, lease or retry a job: once a batch is written (or
  * given up) it hands its entries to `written`.
  */
@@ -24,7 +25,15 @@ export interface CompletionsOptions {
 
 /** A job a provider accepted, waiting for its completion in the next batch of its partition. */
 interface Accepted { readonly h: Leased, readonly item: FinishItem }
-interface Queue { items: Accepted[], flushing: boolean }
+interface Queue { items: Accepted[], scheduled: boolean, calls: number }
+
+/**
+ * finish.lua calls on their way per partition. One at a time made the sender wait on each
+ * round trip: with a fast provider its event loop sat idle for 30 % of a drain, and four let
+ * it drain 10–15 % faster (bench/README.md). Each call is atomic and about its own jobs only,
+ * so the order in which they land does not matter.
+ */
+const CALLS_PER_PARTITION = 4
 
 export class Completions {
   readonly #o: CompletionsOptions
@@ -36,12 +45,9 @@ export class Completions {
   add(h: Leased, item: FinishItem): void {
     const index = h.e.p.index
     let q = this.#queues.get(index)
-    if (!q) this.#queues.set(index, (q = { items: [], flushing: false }))
+    if (!q) this.#queues.set(index, (q = { items: [], scheduled: false, calls: 0 }))
     q.items.push({ h, item })
-    if (!q.flushing) {
-      q.flushing = true
-      setImmediate(() => void this.#flush(h.e.p, q))
-    }
+    this.#schedule(h.e.p, q)
   }
 
   /** The batch of the partition's sent counter as of `now`; finish.lua counts every sent job there. */
@@ -50,22 +56,33 @@ export class Completions {
     return { group: GROUP, now, sentCounter: k.sentCounter(sentBucketOf(now)), sentCounterTtlMs: SENT_BUCKET_TTL_MS }
   }
 
+  /** A batch on the next turn, unless one is due already or the most calls are on their way. */
+  #schedule(p: Partition, q: Queue): void {
+    if (q.scheduled || q.calls >= CALLS_PER_PARTITION || q.items.length === 0) return
+    q.scheduled = true
+    setImmediate(() => {
+      q.scheduled = false
+      void this.#flush(p, q)
+    })
+  }
+
   async #flush(p: Partition, q: Queue): Promise<void> {
     const { metrics, logger } = this.#o
-    while (q.items.length > 0) {
-      const items = q.items
-      q.items = []
-      const now = Date.now()
-      if (await this.record(p, finishScript.args(this.batch(p, now), items.map((a) => a.item)), items.length)) {
-        for (const { h } of items) {
-          metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
-          if (logger.isLevelEnabled('debug')) logger.debug({ requestId: h.job.requestId }, 'sms accepted by the provider')
-        }
+    const items = q.items
+    if (items.length === 0) return
+    q.items = []
+    q.calls++
+    const now = Date.now()
+    if (await this.record(p, finishScript.args(this.batch(p, now), items.map((a) => a.item)), items.length)) {
+      for (const { h } of items) {
+        metrics?.enqueueToAccepted.observe(Math.max(0, now - h.job.createdAt) / 1000)
+        if (logger.isLevelEnabled('debug')) logger.debug({ requestId: h.job.requestId }, 'sms accepted by the provider')
       }
-      // Held until the completion is written: no claim pass hands these entries out again meanwhile.
-      this.#o.written(p, items.map((a) => a.h.e))
     }
-    q.flushing = false
+    q.calls--
+    // Held until the completion is written: no claim pass hands these entries out again meanwhile.
+    this.#o.written(p, items.map((a) => a.h.e))
+    this.#schedule(p, q)
   }
 
   /**
