@@ -47,7 +47,8 @@ export async function startRedisServer() {
 
 /**
  * Node CPU (this process: the consumer runs in it) and Redis CPU per job over `drain`, in µs,
- * and the drain's `window` in µs of CLOCK_MONOTONIC (for profile.mjs).
+ * the share of it the event loop was busy, and the drain's `window` in µs of CLOCK_MONOTONIC
+ * (for profile.mjs).
  * This process also polls for the end (one XINFO per 5 ms), for both consumers alike.
  */
 async function cpuPerJob(redis, jobs, drain) {
@@ -55,11 +56,13 @@ async function cpuPerJob(redis, jobs, drain) {
   const node = process.cpuUsage()
   const redisBefore = await redisCpuSeconds(redis)
   const from = nowMicros()
+  const elu = performance.eventLoopUtilization()
   const result = await drain()
+  const busy = performance.eventLoopUtilization(elu).utilization
   const window = { from, to: nowMicros() }
   const used = process.cpuUsage(node)
   const redisSeconds = (await redisCpuSeconds(redis)) - redisBefore
-  return { ...result, window, nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
+  return { ...result, window, eventLoopBusy: Number(busy.toFixed(2)), nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
 }
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n)
 
@@ -259,6 +262,9 @@ export async function runSenderBench({ jobs = 50_000, latencyJobs = 20_000, conc
       bullmqNodeCpuMicrosPerJob: median(bullmqs.map((d) => d.nodeCpuMicrosPerJob)),
       senderRedisCpuMicrosPerJob: median(senders.map((d) => d.redisCpuMicrosPerJob)),
       bullmqRedisCpuMicrosPerJob: median(bullmqs.map((d) => d.redisCpuMicrosPerJob)),
+      // the share of the drain the consumer's event loop was busy: below 1, it waited on Redis round trips
+      senderEventLoopBusy: median(senders.map((d) => d.eventLoopBusy)),
+      bullmqEventLoopBusy: median(bullmqs.map((d) => d.eventLoopBusy)),
       ceilingBareConsumerJobsPerSecond: Math.round(bare.jobsPerSecond),
       ceilingBareConsumerVsBullmq: fixed(bare.jobsPerSecond / bullmqPerSecond, 2),
       latencyMs, latencyJobs,
@@ -287,6 +293,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     { figure: 'the ratio round by round', value: r.ratioVsBullmqByRound, target: '' },
     { figure: 'Node CPU per job, sender / BullMQ worker', value: `${r.senderNodeCpuMicrosPerJob} / ${r.bullmqNodeCpuMicrosPerJob} µs`, target: '' },
     { figure: 'Redis CPU per job, sender / BullMQ worker', value: `${r.senderRedisCpuMicrosPerJob} / ${r.bullmqRedisCpuMicrosPerJob} µs`, target: '' },
+    { figure: 'event loop busy during the drain, sender / BullMQ worker', value: `${r.senderEventLoopBusy} / ${r.bullmqEventLoopBusy}`, target: '' },
     { figure: 'ceiling: bare XREADGROUP + XACK loop, no guarantees', value: `${r.ceilingBareConsumerJobsPerSecond} jobs/s (${r.ceilingBareConsumerVsBullmq}x)`, target: '' },
     { figure: `sender, ${r.latencyMs} ms provider, ${r.latencyJobs} jobs`, value: `${r.latencyJobsPerSecond} jobs/s of ${r.latencyBound}`, target: '' },
     { figure: 'share of concurrency / latency bound', value: r.latencyShareOfBound, target: '>= 0.98' },
