@@ -1,15 +1,15 @@
 // One drain in a process of its own, so neither consumer runs on code the JIT shaped for the
 // other (both use ioredis): a warm-up drain of `warm` jobs, then the measured drain of `jobs`,
-// whose figures it prints as one JSON line. sender.mjs runs it;
-// usage: node drain-child.mjs sender|bullmq|ceiling redisUrl jobs warm [latencyMs]
-import { drainBullmq, drainSender } from './sender.mjs'
+// whose figures (with the drain's time window) it prints as one JSON line. sender.mjs runs it,
+// and profile.mjs under --cpu-prof; usage: node drain-child.mjs sender|bullmq|ceiling redisUrl jobs warm [latencyMs]
+import { BENCH_CONCURRENCY, drainBullmq, drainSender } from './sender.mjs'
 import { drainCeiling } from './sender-ceiling.mjs'
 
 const [kind, url, jobs, warm, latencyMs = '0'] = process.argv.slice(2)
 const port = Number(new URL(url).port)
 const drain = {
-  sender: (n) => drainSender(url, { jobs: n, concurrency: 64, latencyMs: Number(latencyMs) }),
-  bullmq: (n) => drainBullmq(port, { jobs: n, concurrency: 64 }),
+  sender: (n) => drainSender(url, { jobs: n, concurrency: BENCH_CONCURRENCY, latencyMs: Number(latencyMs) }),
+  bullmq: (n) => drainBullmq(port, { jobs: n, concurrency: BENCH_CONCURRENCY }),
   ceiling: (n) => drainCeiling(url, { jobs: n }),
 }[kind]
 if (!drain) throw new Error(`drain-child: unknown kind ${kind}`)
