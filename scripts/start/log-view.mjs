@@ -33,6 +33,9 @@ function fieldsOf(entry) {
   return parts.join(' ')
 }
 
+/**
+ * @param {{ format: string, color: boolean, out?: NodeJS.WritableStream, err?: NodeJS.WritableStream }} options
+ */
 export function createLogView({ format, color, out = process.stdout, err = process.stderr }) {
   const c = paint(color)
   const levelText = (n) => {

@@ -28,7 +28,7 @@ function sizeOf(dir: string, seen = new Set<number>(), acc = { naive: 0, linked:
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
 
 if (spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  t.skip('pnpm is not on PATH: the production install step needs it')
+  t.skip('pnpm is not on PATH: the production install step needs it', () => {})
 } else {
   t.test("the Docker image's production install: no dev-only package, and every process starts from it", async (t) => {
     const out = mkdtempSync(join(tmpdir(), 'sms-image-'))

@@ -1,5 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
+import type { TestEnv } from '@sms-verify/testing'
 import { freshMobile, makeApp, sendCode, startTestRedis, streamEntries } from './helpers/app.js'
 import { redisSnapshot, startCaptcha, type CaptchaKind } from './helpers/captcha.js'
 
@@ -107,7 +108,7 @@ t.test('a wrong secret of ours is 503 captcha_unavailable, not the person\'s 403
   const server = await startTestRedis(t)
   for (const kind of ['turnstile', 'tencent'] as const) {
     const captcha = await startCaptcha(t, kind)
-    const wrong = kind === 'tencent' ? { TENCENT_SECRET_KEY: 'notTheSecretKey00000000000000' } : { CAPTCHA_SECRET: 'not-the-secret' }
+    const wrong: TestEnv = kind === 'tencent' ? { TENCENT_SECRET_KEY: 'notTheSecretKey00000000000000' } : { CAPTCHA_SECRET: 'not-the-secret' }
     const { app } = await makeApp(t, server, { ...captcha.env, ...wrong })
     const res = await sendCode(app, { mobile: freshMobile(), purpose: 'register', ...captcha.solve(CLIENT) }, {}, CLIENT)
     t.equal(res.statusCode, 503, kind)

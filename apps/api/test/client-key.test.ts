@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { isIP } from 'node:net'
 import { ConfigError, configSchema, loadConfig } from '@sms-verify/shared'
@@ -6,11 +6,10 @@ import { clientAddress, trustOf } from '../src/client-address.js'
 import { clientKey } from '../src/client-key.js'
 
 /** fast-check with its seed in the failure, so a red run can be replayed. */
-function holds(t: Tap.Test, name: string, property: fc.IRawProperty<unknown>) {
+function holds<Ts>(t: Test, name: string, property: fc.IProperty<Ts>) {
   const out = fc.check(property, { numRuns: 300 })
   t.notOk(out.failed, out.failed ? `${name}: counterexample ${fc.stringify(out.counterexample)}, seed ${out.seed}, path ${out.counterexample ? out.counterexamplePath : ''}` : name)
 }
-declare namespace Tap { type Test = typeof t }
 
 const group = fc.integer({ min: 0, max: 0xffff })
 const groups8 = fc.array(group, { minLength: 8, maxLength: 8 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { InjectOptions } from 'fastify'
 import { NO_STORE_ROUTES } from '../src/plugins/security-headers.js'
 import { freshMobile, makeApp, startTestRedis } from './helpers/app.js'
 
@@ -6,7 +7,7 @@ const server = await startTestRedis(t)
 const { app } = await makeApp(t, server, { RATE_LIMIT_PER_MINUTE: '100000' })
 const ORIGIN = 'http://localhost:8080'
 
-type Req = Parameters<typeof app.inject>[0] & object
+type Req = InjectOptions
 
 t.test('every answer carries X-Content-Type-Options: nosniff', async (t) => {
   const requests: Array<[string, Req]> = [

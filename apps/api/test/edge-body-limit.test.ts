@@ -83,12 +83,13 @@ t.test('every route that takes a body answers 413 the same way', async (t) => {
 })
 
 t.test('other refusals while a body is on its way are readable too', async (t) => {
-  for (const [what, lines, status, error] of [
+  const refusals: Array<[string, [string, ...string[]], number, string]> = [
     ['no bearer token', ['POST /v1/sms/notifications HTTP/1.1', 'Host: 127.0.0.1'], 401, 'unauthorized'],
     ['a host we do not serve', ['POST /v1/sms-codes HTTP/1.1', 'Host: evil.example'], 400, 'invalid_host'],
     ['a body that is not JSON', ['POST /v1/sms-codes HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: text/plain'], 415, 'unsupported_media_type'],
     ['a route that takes no body', ['POST /sms_codes/13812345678/ HTTP/1.1', 'Host: 127.0.0.1'], 405, 'method_not_allowed'],
-  ] as const) {
+  ]
+  for (const [what, lines, status, error] of refusals) {
     const verdicts: string[] = []
     for (let i = 0; i < 10; i++) {
       const { response } = await rawExchange(api.port, [head(...lines, `Origin: ${ALLOWED_ORIGIN}`, `Content-Length: ${BODY.length}`), BODY])

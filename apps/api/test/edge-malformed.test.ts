@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
-import { rawExchange, type RawExchange } from '@sms-verify/testing'
+import { rawExchange, type RawExchange, type RawResponse } from '@sms-verify/testing'
 import { ALLOWED_ORIGIN, buildApi, head, startApi } from './helpers/edge.js'
 
 buildApi()
@@ -11,8 +11,11 @@ const MARKER = 'zqECHOqz'
 const exchange = (request: string | Buffer | Array<string | Buffer>, isHead = false) => rawExchange(api.port, request, { timeout: 5000, finishAfter: 500, head: isHead })
 
 /** A complete answer in the contract's shape, with the edge headers, that does not echo the request. */
-function contractAnswer(t: Test, what: string, { response }: RawExchange, status: number, error: string) {
-  if (!response) return t.fail(`${what}: no answer`)
+function contractAnswer(t: Test, what: string, { response }: RawExchange, status: number, error: string): RawResponse | undefined {
+  if (!response) {
+    t.fail(`${what}: no answer`)
+    return undefined
+  }
   t.equal(response.status, status, `${what}: status`)
   t.match(response.headers['content-type'], /^application\/json/, `${what}: JSON`)
   t.match(response.json(), { error, message: String }, `${what}: body`)

@@ -145,7 +145,7 @@ t.test('HMAC at rest: no key and no value in Redis holds the code', async (t) =>
       const type = await plain.type(key)
       if (type === 'string') dump.push(String(await plain.get(key)))
       else if (type === 'hash') dump.push(JSON.stringify(await plain.hgetall(key)))
-      else if (type === 'zset') dump.push(JSON.stringify(await plain.zrange(key, 0, -1, 'WITHSCORES')))
+      else if (type === 'zset') dump.push(JSON.stringify(await plain.zrange(key, 0, '-1', 'WITHSCORES')))
       else if (type === 'stream') dump.push(JSON.stringify(await plain.xrange(key, '-', '+')))
       else dump.push(`unexpected ${type}`)
     }

@@ -3,7 +3,7 @@ import {
   fakeProviderEnv, runNode, startFakeTencent, startRedis, startSenderProcess, waitFor, type FakeTencent, type RunningProcess,
 } from '@sms-verify/testing'
 import { pino } from 'pino'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createTencentProvider } from '../src/providers/tencent.js'
 import { Sender } from '../src/sender.js'
 import { enqueueBulk, statusOf, testConfig } from './helpers/jobs.js'
@@ -28,7 +28,7 @@ t.afterEach(async () => { await Promise.all(running.splice(0).map((p) => p.kill(
 const numbers = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `+86138${String(from + i).padStart(8, '0')}`)
 const pending = async () => (await plain.xpending(p0.stream, GROUP) as [number])[0]
 
-async function withTencentSender(t: Tap.Test, env: Record<string, string | number> = {}) {
+async function withTencentSender(t: Test, env: Record<string, string | number> = {}) {
   const fake = await startFakeTencent()
   t.teardown(() => fake.stop())
   const config: Config = testConfig({ REDIS_URL: server.url, SMS_PROVIDER: 'tencent', SEND_BACKOFF_BASE_MS: 10, SEND_BACKOFF_CAP_MS: 50,
@@ -40,7 +40,7 @@ async function withTencentSender(t: Tap.Test, env: Record<string, string | numbe
 }
 
 /** Every number accepted by the fake exactly once, and the record counting all of them. */
-async function checkAllOnce(t: Tap.Test, fake: FakeTencent, requestId: string, mobiles: string[]) {
+async function checkAllOnce(t: Test, fake: FakeTencent, requestId: string, mobiles: string[]) {
   const seen = new Map<string, number>()
   for (const a of fake.accepted) seen.set(a.mobile, (seen.get(a.mobile) ?? 0) + 1)
   t.equal(seen.size, mobiles.length, `the carrier got all ${mobiles.length} numbers (it got ${seen.size})`)

@@ -109,7 +109,7 @@ function newSender(run: Omit<Run, 'sender' | 'redis'>): { sender: Sender, redis:
 
 const FINAL = new Set(['sent', 'failed', 'expired'])
 
-async function runSchedule(s: fc.RecordValue<{ steps: Step[], answers: Answer[] }>): Promise<void> {
+async function runSchedule(s: { steps: Step[], answers: Answer[] }): Promise<void> {
   await plain.flushall()
   const config = testConfig(env)
   const provider = new ScriptedProvider(s.answers)

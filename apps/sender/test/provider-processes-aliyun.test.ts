@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { partition, recordOf } from '@sms-verify/shared'
 import {
   fakeProviderEnv, runToExit, startFakeAliyun, startFakeTencent, startRedis, startSenderProcess, waitFor,
@@ -38,7 +38,7 @@ t.test('startup refusals: one clear stderr line, nothing on stdout, non-zero exi
 
 interface Rig { server: RedisServer, tencent: FakeTencent, aliyun: FakeAliyun, start: (env: Record<string, string>) => Promise<RunningProcess> }
 
-async function rig(t: Tap.Test): Promise<Rig> {
+async function rig(t: Test): Promise<Rig> {
   const server = await startRedis()
   const tencent = await startFakeTencent()
   const aliyun = await startFakeAliyun()

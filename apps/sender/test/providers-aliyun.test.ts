@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startFakeAliyun, type AliyunBehaviour } from '@sms-verify/testing'
 import { ConfigError, configSchema, loadConfig, type E164 } from '@sms-verify/shared'
 import { ALIYUN_MAX_NUMBERS, createAliyunProvider, parseAliyunEndpoint, templateParam } from '../src/providers/aliyun.js'
@@ -8,7 +8,7 @@ import { aliyunClass, businessLimitWindow } from '../src/providers/aliyun-errors
 import { nextShanghaiMidnight } from '../src/providers/carrier-window.js'
 import { providerConfig, signal } from './helpers/provider-fakes.js'
 
-const start = async (t: Tap.Test, env: Record<string, string> = {}) => {
+const start = async (t: Test, env: Record<string, string> = {}) => {
   const fake = await startFakeAliyun()
   t.teardown(() => fake.stop())
   const provider = createAliyunProvider(providerConfig({ SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ENDPOINT: fake.endpoint, ...env }))

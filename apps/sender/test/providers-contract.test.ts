@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startFakeAliyun, startFakeRonglian, startFakeTencent, type FakeAliyun, type FakeRonglian, type FakeTencent } from '@sms-verify/testing'
 import type { E164 } from '@sms-verify/shared'
 import type { CodeMessage, Provider } from '../src/provider.js'
@@ -19,7 +19,7 @@ interface Rig {
   calls: () => number
 }
 
-const rigs: Record<string, (t: Tap.Test) => Promise<Rig>> = {
+const rigs: Record<string, (t: Test) => Promise<Rig>> = {
   async tencent(t) {
     const fake: FakeTencent = await startFakeTencent()
     t.teardown(() => fake.stop())

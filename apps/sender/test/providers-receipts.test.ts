@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pino from 'pino'
 import { startFakeTencent, startRedis } from '@sms-verify/testing'
 import { createRedis, keys, partition, receiptScript, type E164 } from '@sms-verify/shared'
@@ -9,7 +9,7 @@ import { providerConfig, signal } from './helpers/provider-fakes.js'
 
 const k = keys(partition(0, 1, false))
 
-async function rig(t: Tap.Test) {
+async function rig(t: Test) {
   const server = await startRedis()
   const redis = createRedis({ REDIS_URL: server.url, REDIS_CLUSTER_NODES: [] })
   t.teardown(async () => { redis.disconnect(); await server.stop() })

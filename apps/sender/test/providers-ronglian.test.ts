@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { FAKE_RONGLIAN, startFakeRonglian } from '@sms-verify/testing'
 import { ConfigError, type E164 } from '@sms-verify/shared'
@@ -6,7 +6,7 @@ import { createRonglianProvider } from '../src/providers/ronglian.js'
 import { beijingTimestamp, nextShanghaiMidnight } from '../src/providers/carrier-window.js'
 import { providerConfig, signal } from './helpers/provider-fakes.js'
 
-const start = async (t: Tap.Test, env: Record<string, string> = {}) => {
+const start = async (t: Test, env: Record<string, string> = {}) => {
   const fake = await startFakeRonglian()
   t.teardown(() => fake.stop())
   return { fake, provider: createRonglianProvider(providerConfig({ RONGLIAN_BASE_URL: fake.baseUrl, ...env })) }

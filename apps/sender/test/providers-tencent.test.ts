@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startFakeTencent } from '@sms-verify/testing'
 import { ConfigError, type E164 } from '@sms-verify/shared'
 import { checkSigningEndpoint, createTencentProvider, endpointSignedAsSms, parseTencentEndpoint } from '../src/providers/tencent.js'
@@ -9,7 +9,7 @@ import { tencentClass } from '../src/providers/tencent-errors.js'
 import { nextShanghaiMidnight } from '../src/providers/carrier-window.js'
 import { providerConfig, signal } from './helpers/provider-fakes.js'
 
-const start = async (t: Tap.Test, env: Record<string, string> = {}) => {
+const start = async (t: Test, env: Record<string, string> = {}) => {
   const fake = await startFakeTencent()
   t.teardown(() => fake.stop())
   return { fake, provider: createTencentProvider(providerConfig({ TENCENT_SMS_ENDPOINT: fake.endpoint, ...env })) }

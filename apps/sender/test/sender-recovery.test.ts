@@ -213,7 +213,7 @@ t.test('a group re-created from 0 re-reads old originals: a stale copy is acked,
     const id = await enqueueCode(plain, mobileOf(350))
     await sender.tick()
     t.equal((await statusOf(plain, id)).status, 'retrying')
-    const [member] = await plain.zrange(keys(p0).retries, 0, -1)
+    const [member] = await plain.zrange(keys(p0).retries, 0, '-1')
     await plain.zadd(keys(p0).retries, Date.now() + 60_000, member!) // not due yet
     await plain.xgroup('DESTROY', p0.stream, GROUP)
     await plain.xgroup('CREATE', p0.stream, GROUP, '0')

@@ -14,7 +14,7 @@ const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, 
 const RESEND_INTERVAL_SECONDS = 5
 
 if (!existsSync(CHROMIUM)) {
-  t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser test`)
+  t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser test`, () => {})
 } else {
   t.test('the sign-up page in a real browser', async (t) => {
     mkdirSync(SHOTS, { recursive: true })

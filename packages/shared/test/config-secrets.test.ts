@@ -15,8 +15,8 @@ const errorLine = (env: Record<string, string>): string => {
 
 /** Values long and distinctive enough that they cannot appear in the message by chance. */
 const secretValue = fc.stringMatching(/^[A-Za-z0-9]{6,20}$/).map((s) => `Zq${s}`)
-const check = (property: fc.IAsyncProperty<never> | fc.IProperty<never>) => {
-  const result = fc.check(property as fc.IProperty<unknown>, { numRuns: 200 })
+const check = <Ts>(property: fc.IProperty<Ts>) => {
+  const result = fc.check(property, { numRuns: 200 })
   if (result.failed) throw new Error(`${fc.defaultReportMessage(result)} (seed ${result.seed})`)
 }
 

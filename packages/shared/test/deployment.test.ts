@@ -4,7 +4,7 @@ import { ConfigError, deploymentProblems, loadServiceConfig, localOnlyWarnings, 
 const PEPPER = 'p'.repeat(32)
 const SEAL_KEY = Buffer.alloc(32, 7).toString('base64')
 const secrets = { CODE_PEPPER: PEPPER, JOB_SEAL_KEY: SEAL_KEY }
-const deployments = [{ NODE_ENV: 'production' }, { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }]
+const deployments: Array<Record<string, string>> = [{ NODE_ENV: 'production' }, { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }]
 
 const refusal = (env: Record<string, string>): string => {
   try {
