@@ -2,7 +2,7 @@
 // draining queued jobs, with --cpu-prof, then prints the self time per request (or job) by
 // where the code lives (the API, shared, each dependency, Node itself) and by function, and
 // Redis's INFO commandstats per request.
-// usage: pnpm build && node bench/profile.mjs [send|verify] [seconds] | sender [jobs]
+// usage: pnpm build && node bench/profile.mjs [send|verify] [seconds] | sender [jobs]; TOP=n lists n functions (25)
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,7 +19,7 @@ const route = process.argv[2] ?? 'send'
 const seconds = Number(process.argv[3] ?? 10)
 const senderJobs = Number(process.argv[3] ?? 50_000)
 const unit = route === 'sender' ? 'job' : 'request'
-const TOP = 25
+const TOP = Number(process.env.TOP ?? 25)
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n)
 
 /**
