@@ -20,5 +20,5 @@ export function createApiLogger(level: string, destination?: DestinationStream):
       }),
     },
   }
-  return pino(options, destination ?? pino.destination(bufferedStdout))
+  return pino(options, destination ?? bufferedStdout())
 }

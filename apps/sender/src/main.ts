@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), pino.destination(bufferedStdout))
+  const logger = pino(loggerOptions(config.LOG_LEVEL, 'sender'), bufferedStdout())
   let providers: Provider[]
   try {
     providers = await buildProviders(config, logger)

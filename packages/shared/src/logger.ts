@@ -1,4 +1,4 @@
-import type { LoggerOptions } from 'pino'
+import { pino, type DestinationStream, type LoggerOptions } from 'pino'
 import { maskMobile, maskMobilesIn } from './mobile.js'
 
 const REDACTED = '[redacted]'
@@ -17,13 +17,30 @@ function censor(value: unknown, path: string[]): unknown {
   return keepable ? value : REDACTED
 }
 
+let stdout: DestinationStream | undefined
+
 /**
  * Where both processes log: stdout, buffered. Lines gather until 4 KB or 100 ms, whichever
  * comes first, and go out in one write: at info level a write per line was 5 % of a send's
- * CPU (bench/README.md). pino flushes the buffer synchronously on exit, an uncaught error
- * included; only a SIGKILL can lose the last 100 ms of lines.
+ * CPU (bench/README.md). The write is made on the event loop, not handed to libuv's thread
+ * pool: the hand-off and its wake-ups cost more than a 4 KB write to a pipe or a file, about
+ * 4 µs a line. A reader that stops reading stdout then holds the process back instead of
+ * letting unwritten lines pile up in memory.
+ * The buffer is written on exit, an uncaught error included (pino does that only for the
+ * thread-pool kind); only a SIGKILL can lose the last 100 ms of lines.
  */
-export const bufferedStdout = { dest: 1, sync: false, minLength: 4096, periodicFlush: 100 } as const
+export function bufferedStdout(): DestinationStream {
+  if (stdout) return stdout // one buffer and one exit hook per process, however many loggers
+  const stream = pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 100 })
+  process.once('exit', () => {
+    try {
+      stream.flushSync()
+    } catch {
+      // stdout is gone (EPIPE): there is no one left to tell
+    }
+  })
+  return (stdout = stream)
+}
 
 /**
  * One logger configuration for both processes: mobiles masked by serializer,
