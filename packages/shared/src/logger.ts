@@ -1,21 +1,6 @@
 import { pino, type DestinationStream, type LoggerOptions } from 'pino'
+import { bindingsRedaction, censorCode, censorLogObject } from './log-censor.js'
 import { maskMobile, maskMobilesIn } from './mobile.js'
-
-const REDACTED = '[redacted]'
-
-/**
- * An error's own `code` (`ECONNREFUSED`, `ERR_…`, a vendor's error name) is the
- * cause of an outage and must survive the `*.code` path. pino hands the censor
- * `[null, 'code']` for a wildcard match, so the parent cannot be told apart; the
- * value can: a verification code is digits only, so a `code` is kept only when it
- * is a string that starts with a letter; anything else under that name, and every
- * other redacted path (sealed codes, bodies, tokens), is censored.
- */
-const NOT_A_VERIFICATION_CODE = /^[A-Za-z][\w.-]*$/
-function censor(value: unknown, path: string[]): unknown {
-  const keepable = path[path.length - 1] === 'code' && typeof value === 'string' && NOT_A_VERIFICATION_CODE.test(value)
-  return keepable ? value : REDACTED
-}
 
 let stdout: DestinationStream | undefined
 
@@ -43,22 +28,34 @@ export function bufferedStdout(): DestinationStream {
 }
 
 /**
- * One logger configuration for both processes: mobiles masked by serializer,
- * codes and secrets redacted wherever they appear, never by hand at a call site.
+ * An error as a line shows it. Its stack repeats its message, so both are masked. Whatever a
+ * rejection carried (a string, an array) is logged too, never thrown over.
+ */
+function serializeError(err: unknown): unknown {
+  const masked = (text: unknown) => (typeof text === 'string' ? maskMobilesIn(text) : text)
+  if (typeof err !== 'object' || err === null) return masked(err)
+  const e = err as { name?: unknown, message?: unknown, code?: unknown, stack?: unknown }
+  return { type: e.name, message: masked(e.message), code: e.code === undefined ? undefined : censorCode(e.code), stack: masked(e.stack) }
+}
+
+/**
+ * One logger configuration for both processes: mobiles masked by serializer, codes and
+ * secrets censored wherever they appear (log-censor.ts), never by hand at a call site.
+ * A censor that runs on the line's object sees it before the serializers, so the one
+ * serializer that can bring a `code` along, an error's, censors it itself.
+ * Objects interpolated into a message (`%o`, `%j`) are not censored: no call site does that.
  */
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     name,
     level,
-    redact: {
-      paths: ['code', 'sealed', '*.code', '*.sealed', 'req.body', 'body', 'authorization', 'req.headers.authorization', 'params[0]'],
-      censor,
-    },
+    formatters: { log: censorLogObject },
+    redact: bindingsRedaction,
     serializers: {
       mobile: (m: unknown) => (typeof m === 'string' ? maskMobile(m) : m),
       mobiles: (ms: unknown) => (Array.isArray(ms) ? ms.map((m) => maskMobile(String(m))) : ms),
       url: (u: unknown) => (typeof u === 'string' ? maskMobilesIn(u) : u),
-      err: (err: Error & { code?: unknown }) => ({ type: err.name, message: maskMobilesIn(err.message), code: err.code, stack: err.stack }),
+      err: serializeError,
     },
   }
 }
