@@ -20,7 +20,7 @@ const NOT_A_VERIFICATION_CODE = /^[A-Za-z][\w.-]*$/
 export const censorCode = (value: unknown): unknown =>
   typeof value === 'string' && NOT_A_VERIFICATION_CODE.test(value) ? value : REDACTED
 
-/** Keys censored at any depth: `code` by censorCode, `sealed` whatever its value. */
+/** Keys censored at every depth searched: `code` by censorCode, `sealed` whatever its value. */
 const ANYWHERE: ReadonlyMap<string, (value: unknown) => unknown> = new Map([['code', censorCode], ['sealed', () => REDACTED]])
 /** Keys censored on the line itself (a request body, a credential), whatever their value. */
 const TOP_LEVEL = new Set(['body', 'authorization'])
