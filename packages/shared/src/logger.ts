@@ -43,7 +43,8 @@ function serializeError(err: unknown): unknown {
  * secrets censored wherever they appear (log-censor.ts), never by hand at a call site.
  * A censor that runs on the line's object sees it before the serializers, so the one
  * serializer that can bring a `code` along, an error's, censors it itself.
- * Objects interpolated into a message (`%o`, `%j`) are not censored: no call site does that.
+ * An object interpolated into a message (`%o`, `%j`) gets only pino's top-level names
+ * (bindingsRedaction): no call site interpolates one.
  */
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
