@@ -1,4 +1,7 @@
 import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { pino, type DestinationStream } from 'pino'
 import { censorLogObject, loggerOptions } from '../src/index.js'
@@ -114,4 +117,13 @@ t.test('a key named like Object.prototype\'s members is plain data', async (t) =
   log.info({ constructor: 'c', toString: { code: '123456' }, hasOwnProperty: 1 }, 'odd keys')
   const line = new Map(Object.entries(JSON.parse(lines[0]!) as Record<string, unknown>))
   t.same([line.get('constructor'), line.get('toString'), line.get('hasOwnProperty')], ['c', { code: '[redacted]' }, 1])
+})
+
+t.test('no log call interpolates an object into its message, where only top-level names are censored', async (t) => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url))
+  const sources = ['apps/api/src', 'apps/sender/src', 'apps/cli/src', 'packages/shared/src']
+    .flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(root, dir, f)))
+  t.ok(sources.length > 50, `${sources.length} source files read`)
+  const interpolating = /\.(?:trace|debug|info|warn|error|fatal)\([^\n]*['"`][^'"`\n]*%[oOj]/
+  t.same(sources.filter((f) => interpolating.test(readFileSync(f, 'utf8'))), [])
 })
