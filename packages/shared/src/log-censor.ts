@@ -9,7 +9,7 @@
  * (bench/README.md). This walks the object once and copies only what it censors.
  */
 
-export const REDACTED = '[redacted]'
+const REDACTED = '[redacted]'
 
 /**
  * An error's own `code` (`ECONNREFUSED`, `ERR_…`, a vendor's error name) is the cause of an
@@ -22,10 +22,16 @@ export const censorCode = (value: unknown): unknown =>
 
 /** Keys censored at every depth searched: `code` by censorCode, `sealed` whatever its value. */
 const ANYWHERE: ReadonlyMap<string, (value: unknown) => unknown> = new Map([['code', censorCode], ['sealed', () => REDACTED]])
-/** Keys censored on the line itself (a request body, a credential), whatever their value. */
-const TOP_LEVEL = new Set(['body', 'authorization'])
-/** Censored inside a top-level key: a logged request's body and credential, a route's wildcard parameter. */
-const NESTED: ReadonlyMap<string, ReadonlySet<string>> = new Map([['req', new Set(['body'])], ['params', new Set(['0'])]])
+/** Where else a name is censored, whatever its value (`true`), by its path from the line. */
+type Paths = ReadonlyMap<string, Paths | true>
+const PATHS: Paths = new Map<string, Paths | true>([
+  ['body', true],
+  ['authorization', true],
+  // a logged request's body and credential
+  ['req', new Map<string, Paths | true>([['body', true], ['headers', new Map([['authorization', true]])]])],
+  // a route's wildcard parameter
+  ['params', new Map([['0', true]])],
+])
 /** How deep plain objects are searched: deeper than any line the services write. */
 const MAX_DEPTH = 6
 
@@ -43,35 +49,26 @@ function isPlain(value: unknown): value is Record<string, unknown> {
  * never modified.
  */
 export function censorLogObject<T extends object>(obj: T): T {
-  return censorIn(obj as Record<string, unknown>, 0) as T
+  return censorIn(obj as Record<string, unknown>, 0, PATHS) as T
 }
 
-function censorIn(obj: Record<string, unknown>, depth: number, also?: ReadonlySet<string>): Record<string, unknown> {
+function censorIn(obj: Record<string, unknown>, depth: number, paths: Paths | undefined): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined
   for (const key in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
     const value = obj[key]
     let next = value
     const censor = ANYWHERE.get(key)
+    const path = paths?.get(key)
     if (censor) next = censor(value)
-    else if ((depth === 0 && TOP_LEVEL.has(key)) || also?.has(key)) next = REDACTED
-    else if (depth < MAX_DEPTH && isPlain(value)) {
-      next = censorIn(value, depth + 1, depth === 0 ? NESTED.get(key) : undefined)
-      if (depth === 0 && key === 'req') next = censorHeaders(next as Record<string, unknown>)
-    }
+    else if (path === true) next = REDACTED
+    else if (depth < MAX_DEPTH && isPlain(value)) next = censorIn(value, depth + 1, path)
     if (next !== value) {
       copy ??= Array.isArray(obj) ? [...obj] as unknown as Record<string, unknown> : { ...obj }
       copy[key] = next
     }
   }
   return copy ?? obj
-}
-
-/** A logged request's `headers.authorization`. */
-function censorHeaders(req: Record<string, unknown>): Record<string, unknown> {
-  const headers = req.headers
-  if (!isPlain(headers) || !Object.prototype.hasOwnProperty.call(headers, 'authorization')) return req
-  return { ...req, headers: { ...headers, authorization: REDACTED } }
 }
 
 /**
@@ -81,6 +78,7 @@ function censorHeaders(req: Record<string, unknown>): Record<string, unknown> {
  * Bindings are fixed names in this codebase (`provider`, Fastify's `reqId`), never a nested object.
  */
 export const bindingsRedaction = {
-  paths: ['code', 'sealed', ...TOP_LEVEL],
+  // and the names PATHS censors on the line itself: body, authorization
+  paths: ['code', 'sealed', ...[...PATHS].filter(([, path]) => path === true).map(([name]) => name)],
   censor: (value: unknown, path: string[]): unknown => (path[0] === 'code' ? censorCode(value) : REDACTED),
 }
