@@ -23,18 +23,20 @@ const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal
  * (for profile.mjs).
  * This process also polls for the end (one XINFO per 5 ms), for both consumers alike.
  */
-async function cpuPerJob(redis, jobs, drain) {
+async function cpuPerJob(redis, jobs, drain, counting) {
   await redis.config('RESETSTAT') // so INFO commandstats after the drain counts the drain (profile.mjs reads it)
   const node = process.cpuUsage()
   const redisBefore = await redisCpuSeconds(redis)
   const from = nowMicros()
   const elu = performance.eventLoopUtilization()
+  counting?.start()
   const result = await drain()
+  const counted = counting?.stop()
   const busy = performance.eventLoopUtilization(elu).utilization
   const window = { from, to: nowMicros() }
   const used = process.cpuUsage(node)
   const redisSeconds = (await redisCpuSeconds(redis)) - redisBefore
-  return { ...result, window, eventLoopBusy: Number(busy.toFixed(2)), nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
+  return { ...result, ...counted, window, eventLoopBusy: Number(busy.toFixed(2)), nodeCpuMicrosPerJob: Math.round((used.user + used.system) / jobs), redisCpuMicrosPerJob: Math.round((redisSeconds * 1e6) / jobs) }
 }
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n)
 
@@ -77,7 +79,8 @@ function provider(latencyMs) {
 }
 
 /** Drains `jobs` queued jobs through one Sender; jobs/s from start to the last ack. */
-export async function drainSender(url, { jobs, concurrency, latencyMs }) {
+/** `counting`: optional start() and stop() around the drain alone (redis-instructions.mjs); stop's figures join the result */
+export async function drainSender(url, { jobs, concurrency, latencyMs, counting }) {
   const config = loadConfig(configSchema, { REDIS_URL: url, SENDER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' })
   const redis = createRedis(config)
   await redis.flushall()
@@ -95,7 +98,7 @@ export async function drainSender(url, { jobs, concurrency, latencyMs }) {
       await sleep(5)
     }
     return { seconds: (performance.now() - started) / 1000 }
-  })
+  }, counting)
   await sender.close()
   const sent = await redis.hget(keys(partition(0, 1, false)).request(`0-bench${String(jobs - 1).padStart(11, '0')}`), 'status')
   redis.disconnect()
@@ -105,7 +108,7 @@ export async function drainSender(url, { jobs, concurrency, latencyMs }) {
 }
 
 /** The same jobs through BullMQ at the same concurrency, with attempts and exponential backoff. */
-export async function drainBullmq(port, { jobs, concurrency }) {
+export async function drainBullmq(port, { jobs, concurrency, counting }) {
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null }
   const queue = new Queue('sms-bench', { connection })
   await queue.obliterate({ force: true }).catch(() => {})
@@ -137,7 +140,7 @@ export async function drainBullmq(port, { jobs, concurrency }) {
     const seconds = (performance.now() - started) / 1000
     await worker.close()
     return { seconds }
-  })
+  }, counting)
   counter.disconnect()
   await queue.close()
   return { jobs, ...drained, jobsPerSecond: jobs / drained.seconds }

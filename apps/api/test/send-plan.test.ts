@@ -20,9 +20,9 @@ const cluster = createContext(loadConfig(configSchema, { ...env, REDIS_CLUSTER_N
 /** send.lua's ARGV by position: the one JSON argument it decodes (send.lua's header). */
 const argvOf = (args: ReadonlyArray<string | number>): string[] => JSON.parse(String(args[0])) as string[]
 
-/** The job send.lua will XADD: its fields are ARGV[20..] (send.lua's header). */
+/** The job send.lua will XADD: its fields are ARGV[sendScript.jobAt..] (send.lua's header). */
 function jobOf(args: ReadonlyArray<string | number>): CodeJob {
-  const decoded = decodeJob(argvOf(args).slice(19))
+  const decoded = decodeJob(argvOf(args).slice(sendScript.jobAt - 1))
   if (!decoded.ok || decoded.job.kind !== 'code') throw new Error(`not a code job: ${JSON.stringify(decoded)}`)
   return decoded.job
 }

@@ -122,7 +122,8 @@ export const finishScript = {
     JSON.stringify(items.map((i) => {
       const fields: string[] = []
       for (const k in i.fields) fields.push(k, String(i.fields[k]))
-      return [i.keys.lease, i.keys.request, i.keys.job, i.serial, i.entryId, i.status, i.doneMs, i.serialMs, i.requestId, i.results, i.attempts, fields]
+      // numbers as strings: finish.lua hands them to commands as they come (a Lua number costs Redis a snprintf)
+      return [i.keys.lease, i.keys.request, i.keys.job, i.serial, i.entryId, i.status, String(i.doneMs), String(i.serialMs), i.requestId, i.results, String(i.attempts), fields]
     }))],
   /** entries acked */
   reply: (r: number): number => Number(r),

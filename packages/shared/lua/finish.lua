@@ -14,8 +14,8 @@
 -- ARGV[5] the jobs, a JSON array with one array per job: lease key (the job's), request key
 --   (status hash), job record key (= the request key for a code job), serial key (provider
 --   message id -> request id, for receipts; written when serial ms > 0), entry id, status
---   ('sent'; '' = ack only), done-marker ms (0 = none), serial ms (0 = none), request id,
---   per-number results JSON to merge ('' = none), attempts, then an array of field, value,
+--   ('sent'; '' = ack only), done-marker ms ('0' = none), serial ms ('0' = none), request id,
+--   per-number results JSON to merge ('' = none), attempts (numbers as strings), then an array of field, value,
 --   field, value… for the request's record (see lease.lua on why one JSON argument)
 -- returns the number of entries acked (fewer when some had already been acked or trimmed)
 --#include status-rank.lua
@@ -26,14 +26,16 @@ local ids = {}
 local sentJobs = 0
 for _, j in ipairs(cjson.decode(ARGV[5])) do
   local lease, request, job, serial, id, status = j[1], j[2], j[3], j[4], j[5], j[6]
-  local doneMs, serialMs, requestId, results, attempts = tonumber(j[7]), tonumber(j[8]), j[9], j[10], tonumber(j[11])
+  -- numbers stay the strings they came as wherever a command takes them (send.lua's header: a Lua
+  -- number argument costs Redis a snprintf)
+  local doneMs, serialMs, requestId, results, attempts = j[7], j[8], j[9], j[10], j[11]
   local fields = j[12]
   ids[#ids + 1] = id
   if status ~= '' and isPart(request, job) then
     writePart(request, job, 'attempts', attempts)
     if redis.call('EXISTS', request) == 1 then
       if results ~= '' then mergeResults(request, results) end
-      raiseAttempts(request, attempts)
+      raiseAttempts(request, tonumber(attempts))
       fields[#fields + 1] = 'updatedAt'; fields[#fields + 1] = now
       redis.call('HSET', request, unpack(fields))
     end
@@ -54,8 +56,8 @@ for _, j in ipairs(cjson.decode(ARGV[5])) do
     end
   end
   if status == 'sent' then sentJobs = sentJobs + 1 end
-  if doneMs > 0 then redis.call('SET', lease, 'done', 'PX', doneMs) end
-  if serialMs > 0 then redis.call('SET', serial, requestId, 'PX', serialMs) end
+  if doneMs ~= '0' then redis.call('SET', lease, 'done', 'PX', doneMs) end
+  if serialMs ~= '0' then redis.call('SET', serial, requestId, 'PX', serialMs) end
 end
 if sentJobs > 0 then
   redis.call('INCRBY', ARGV[3], sentJobs)

@@ -26,6 +26,8 @@
 --#include status-rank.lua
 --#include job-record.lua
 local group, now, leaseMs, maxAttempts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+-- what the records are given: the string as it came (a Lua number argument costs Redis a snprintf)
+local nowText = ARGV[2]
 
 -- stream ids "ms-seq": is a older than b?
 local function older(a, b)
@@ -64,9 +66,9 @@ for _, entry in ipairs(cjson.decode(ARGV[5])) do
   elseif now >= expiresAt then
     code = 5
     if isPart(request, job) then
-      endPart(request, job, 'expired', now)
+      endPart(request, job, 'expired', nowText)
     elseif redis.call('EXISTS', request) == 1 then
-      redis.call('HSET', request, 'status', 'expired', 'expiredAt', now, 'updatedAt', now)
+      redis.call('HSET', request, 'status', 'expired', 'expiredAt', nowText, 'updatedAt', nowText)
     end
   else
     if recAttempts and recAttempts > base then base = recAttempts end
@@ -79,11 +81,11 @@ for _, entry in ipairs(cjson.decode(ARGV[5])) do
         writePart(request, job, 'attempts', base + 1, 'entryId', id)
         if redis.call('EXISTS', request) == 1 then
           if (RANK[redis.call('HGET', request, 'status')] or 0) < 2 then redis.call('HSET', request, 'status', 'sending') end
-          redis.call('HSET', request, 'sendingAt', now, 'updatedAt', now)
+          redis.call('HSET', request, 'sendingAt', nowText, 'updatedAt', nowText)
           raiseAttempts(request, base + 1)
         end
       elseif redis.call('EXISTS', request) == 1 then
-        redis.call('HSET', request, 'status', 'sending', 'attempts', base + 1, 'sendingAt', now, 'updatedAt', now, 'entryId', id)
+        redis.call('HSET', request, 'status', 'sending', 'attempts', base + 1, 'sendingAt', nowText, 'updatedAt', nowText, 'entryId', id)
       end
     end
   end

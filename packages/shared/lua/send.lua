@@ -19,7 +19,13 @@
 -- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
 -- ARGV[17] general requests per IP per window   ARGV[18] that window (ms)
 -- ARGV[19] the requester's client key (verify.lua gives the requester its own budget)
--- ARGV[20..] job fields for XADD
+-- ARGV[20] when the code expires (ms)   ARGV[21] when the cooldown ends (ms; = now without one)
+-- ARGV[22] the daily window (ms)        ARGV[23] how long the number's hash lasts (ms)
+-- ARGV[24] the per-IP hourly window's start (ms)   ARGV[25] the budget window's start (ms)
+-- ARGV[26..] job fields for XADD
+-- Every number a command gets is one of these strings, never a Lua number: Redis 7.0 formats a
+-- Lua number argument with snprintf("%.17g"), about 3,400 instructions each, and a send wrote
+-- thirteen of them (bench/README.md, "Redis instructions").
 -- returns {'ok', requestId, expiresAtMs, resendAtMs}
 --       | {refusal, retryAfterMs}  refusal: too_frequent, daily_limit, carrier_limit, rate_limited,
 --                                  budget_exhausted, backlog_full
@@ -31,9 +37,7 @@ local purpose = ARGV[4]
 local fingerprint = ARGV[10]
 local test = ARGV[12] == '1'
 local dailyLimit = tonumber(ARGV[8])
--- A send counts against the daily limit until 24 h after its code stops being checkable, so
--- any 24 h of verifies meets at most the daily limit's number of codes (docs/abuse-guards.md).
-local dailyWindow = 86400000 + tonumber(ARGV[6])
+local expiresAt, resendAt = ARGV[20], ARGV[21]
 local number = KEYS[1]
 
 -- Only an acceptance is stored: a refusal sent nothing, so a repeat is simply decided again
@@ -72,17 +76,17 @@ local sends
 if not test then
   local carrierUntil = tonumber(state[1])
   if carrierUntil and carrierUntil > now then return { 'carrier_limit', carrierUntil - now } end
-  local resendAt = tonumber(state[2])
-  if resendAt and resendAt > now then return { 'too_frequent', resendAt - now } end
+  local cooldownEnds = tonumber(state[2])
+  if cooldownEnds and cooldownEnds > now then return { 'too_frequent', cooldownEnds - now } end
   local dailyWait
-  sends, dailyWait = recentTimes(state[3], now, dailyWindow, dailyLimit)
+  sends, dailyWait = recentTimes(state[3], now, tonumber(ARGV[22]), dailyLimit)
   if dailyWait then return { 'daily_limit', dailyWait } end
 end
 if #KEYS >= 6 then
-  local ipWait = windowFull(KEYS[5], now, 3600000, tonumber(ARGV[15]))
+  local ipWait = windowFull(KEYS[5], now, ARGV[24], 3600000, tonumber(ARGV[15]))
   if ipWait then return { 'rate_limited', ipWait } end
-  if not test and tonumber(ARGV[16]) > 0 then
-    local budgetWait = windowFull(KEYS[6], now, 60000, tonumber(ARGV[16]))
+  if not test and ARGV[16] ~= '0' then
+    local budgetWait = windowFull(KEYS[6], now, ARGV[25], 60000, tonumber(ARGV[16]))
     if budgetWait then return { 'budget_exhausted', budgetWait } end
   end
 end
@@ -96,51 +100,45 @@ if previous and (tonumber(state[5]) or 0) > now then
   local prevKey = ARGV[14] .. previous
   local prevStatus = redis.call('HGET', prevKey, 'status')
   if prevStatus and prevStatus ~= 'verified' and prevStatus ~= 'burnt' and prevStatus ~= 'expired' and prevStatus ~= 'superseded' then
-    redis.call('HSET', prevKey, 'status', 'superseded', 'supersededAt', now, 'updatedAt', now)
+    redis.call('HSET', prevKey, 'status', 'superseded', 'supersededAt', ARGV[1], 'updatedAt', ARGV[1])
   end
 end
 
-local codeTtl = tonumber(ARGV[6])
-local expiresAt = now + codeTtl
-local resendAt = now
 local fields = {
-  f.hmac, ARGV[5], f.id, id, f.client, ARGV[19], f.requesterTries, 0, f.otherTries, 0, f.expiresAt, expiresAt,
+  f.hmac, ARGV[5], f.id, id, f.client, ARGV[19], f.requesterTries, '0', f.otherTries, '0', f.expiresAt, expiresAt,
 }
 if test then
+  resendAt = ARGV[1]
   redis.call('HSET', number, unpack(fields))
   -- a test number keeps no daily window: the hash need only outlive this code
-  if redis.call('PTTL', number) < codeTtl then redis.call('PEXPIRE', number, codeTtl) end
+  if redis.call('PTTL', number) < tonumber(ARGV[6]) then redis.call('PEXPIRE', number, ARGV[6]) end
 else
-  local interval = tonumber(ARGV[7])
-  if interval > 0 then
-    resendAt = now + interval
+  if ARGV[7] ~= '0' then
     fields[#fields + 1] = f.resendAt
     fields[#fields + 1] = resendAt
   end
   fields[#fields + 1] = SENDS
   fields[#fields + 1] = withTime(sends, ARGV[1], dailyLimit)
   redis.call('HSET', number, unpack(fields))
-  -- an accepted send means no carrier block is running, so the daily window (or a longer
-  -- cooldown) is the longest anything in the hash must last
-  redis.call('PEXPIRE', number, math.max(dailyWindow, interval))
+  redis.call('PEXPIRE', number, ARGV[23])
 end
 if #KEYS >= 6 then
-  redis.call('ZADD', KEYS[5], now, id)
-  redis.call('PEXPIRE', KEYS[5], 3600000)
-  if not test and tonumber(ARGV[16]) > 0 then
-    redis.call('ZADD', KEYS[6], now, id)
-    redis.call('PEXPIRE', KEYS[6], 60000)
+  redis.call('ZADD', KEYS[5], ARGV[1], id)
+  redis.call('PEXPIRE', KEYS[5], '3600000')
+  if not test and ARGV[16] ~= '0' then
+    redis.call('ZADD', KEYS[6], ARGV[1], id)
+    redis.call('PEXPIRE', KEYS[6], '60000')
   end
 end
 
 if test then
   redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
-    'status', 'sent', 'attempts', 0, 'provider', 'test', 'createdAt', now, 'queuedAt', now, 'sentAt', now,
-    'updatedAt', now, 'expiresAt', expiresAt)
+    'status', 'sent', 'attempts', '0', 'provider', 'test', 'createdAt', ARGV[1], 'queuedAt', ARGV[1], 'sentAt', ARGV[1],
+    'updatedAt', ARGV[1], 'expiresAt', expiresAt)
 else
   redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
-    'status', 'queued', 'attempts', 0, 'createdAt', now, 'queuedAt', now, 'updatedAt', now, 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 20))
+    'status', 'queued', 'attempts', '0', 'createdAt', ARGV[1], 'queuedAt', ARGV[1], 'updatedAt', ARGV[1], 'expiresAt', expiresAt)
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 26))
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 return answer({ 'ok', id, expiresAt, resendAt })

@@ -23,6 +23,8 @@ local maxTries = tonumber(ARGV[3])
 local maxDaily = tonumber(ARGV[4])
 local client = ARGV[6]
 local purpose = ARGV[7]
+-- times and TTLs go to commands as strings (ARGV[1], '86400000'): Redis formats a Lua number
+-- argument with snprintf, which costs more than the command (send.lua's header)
 local DAY = 86400000
 
 --#include number-fields.lua
@@ -65,18 +67,18 @@ local requestKey = ARGV[5] .. id
 if diff == 0 then
   redis.call('HDEL', KEYS[1], f.hmac, f.id, f.client, f.requesterTries, f.otherTries, f.expiresAt)
   if redis.call('EXISTS', requestKey) == 1 then
-    redis.call('HSET', requestKey, 'status', 'verified', 'verifiedAt', now, 'updatedAt', now)
+    redis.call('HSET', requestKey, 'status', 'verified', 'verifiedAt', ARGV[1], 'updatedAt', ARGV[1])
   end
   return { 'verified', id }
 end
 
-tries = redis.call('HINCRBY', KEYS[1], side, 1)
+tries = redis.call('HINCRBY', KEYS[1], side, '1')
 local joined = withTime(failures, ARGV[1], maxDaily)
-redis.call('SET', KEYS[2], joined, 'PX', DAY)
+redis.call('SET', KEYS[2], joined, 'PX', '86400000')
 local _, dayWait = recentTimes(joined, now, DAY, maxDaily)
 if tries >= maxTries then
   if requester and redis.call('EXISTS', requestKey) == 1 then
-    redis.call('HSET', requestKey, 'status', 'burnt', 'burntAt', now, 'updatedAt', now)
+    redis.call('HSET', requestKey, 'status', 'burnt', 'burntAt', ARGV[1], 'updatedAt', ARGV[1])
   end
   -- the closing try may also be this client's last of the day: answer the longer of the two waits
   return { 'too_many_attempts', math.max(newCodeWait(), dayWait or 0), 1 }

@@ -4,12 +4,11 @@
 -- with ZREM (see README, "Scaling out").
 -- KEYS[1] window zset
 -- ARGV[1] now (ms)   ARGV[2] window (ms)   ARGV[3] limit   ARGV[4] member (the request id)
+-- ARGV[5] the window's start (now - window)
 -- returns {1} | {0, retryAfterMs}
 --#include sliding-window.lua
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local wait = windowFull(KEYS[1], now, window, tonumber(ARGV[3]))
+local wait = windowFull(KEYS[1], tonumber(ARGV[1]), ARGV[5], tonumber(ARGV[2]), tonumber(ARGV[3]))
 if wait then return { 0, wait } end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window)
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return { 1 }

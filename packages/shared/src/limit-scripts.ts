@@ -22,7 +22,7 @@ export interface WindowInput {
 
 /** The one place that knows window.lua's positions. */
 export const windowScript = {
-  args: (i: WindowInput): Arg[] => [i.window, i.now, i.windowMs, i.limit, i.member],
+  args: (i: WindowInput): Arg[] => [i.window, i.now, i.windowMs, i.limit, i.member, i.now - i.windowMs],
   reply: limitReply('window.lua'),
 }
 

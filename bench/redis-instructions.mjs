@@ -1,0 +1,97 @@
+// Redis instructions per send, counted by valgrind's callgrind: the same figure on every run of
+// the same code, where Redis CPU time swings by a third on this machine. For weighing a change to
+// a script. It counts Redis's own instructions (the script, the commands, parsing and replies),
+// not the kernel's work on its sockets, which `pnpm bench`'s CPU time includes.
+// Also per job of a drain: the real Sender's and a BullMQ worker's (sender.mjs's drains, at
+// concurrency 64; the 5 ms end-of-drain poll counts too, alike for both).
+// node bench/redis-instructions.mjs [requests or jobs per server, 4000] [reference,api,bullmq,sender,bullmqWorker]
+// With BENCH_KEEP_DUMPS=1 the callgrind dumps stay (one per server, its path printed) for
+// `callgrind_annotate <dump>`: where Redis spends the instructions, by function.
+import { freePort, waitFor } from '@sms-verify/testing/dist'
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { load, nextMobile, startServer } from './http.mjs'
+import { sendPeers } from './http-peers.mjs'
+import { BENCH_CONCURRENCY, drainBullmq, drainSender } from './sender.mjs'
+
+const requests = Number(process.argv[2] ?? 4000)
+const wanted = (process.argv[3] ?? 'reference,api,bullmq,sender,bullmqWorker').split(',')
+// Under valgrind Redis runs some fifty times slower: fewer connections keep the servers' Redis timeouts away.
+const CONNECTIONS = 16
+
+async function startCountedRedis() {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'sms-redis-instr-'))
+  const proc = spawn('valgrind', [
+    '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.out`,
+    'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+  ], { stdio: 'ignore' })
+  const client = new Redis({ port, retryStrategy: () => 100 })
+  client.on('error', () => undefined) // refused until valgrind has started the server
+  await waitFor(async () => (await client.ping()) === 'PONG', { timeout: 60_000, what: 'redis-server under valgrind' })
+  const control = (...args) => execFileSync('callgrind_control', [...args, String(proc.pid)], { stdio: 'ignore' })
+  /** instructions from `control('-i', 'on')` to now, from the dump this writes */
+  const collected = () => {
+    control('-i', 'off')
+    control('-d')
+    const dumps = readdirSync(dir).filter((f) => /^callgrind\.out\.\d+$/.test(f))
+    const newest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop()
+    if (process.env.BENCH_KEEP_DUMPS) console.log(`callgrind dump: ${join(dir, newest)}`)
+    return Number(/^totals: (\d+)/m.exec(readFileSync(join(dir, newest), 'utf8'))[1])
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    client,
+    count: () => control('-i', 'on'),
+    collected,
+    async stop() {
+      client.disconnect()
+      proc.kill('SIGTERM')
+      await once(proc, 'exit')
+      if (!process.env.BENCH_KEEP_DUMPS) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+const redis = await startCountedRedis()
+const rows = []
+try {
+  for (const peer of sendPeers.filter((p) => wanted.includes(p.id))) {
+    await redis.client.flushall('SYNC')
+    const port = await freePort()
+    const server = await startServer(peer.script, { ...peer.env, REDIS_URL: redis.url, PORT: String(port) })
+    try {
+      const options = { port, path: peer.path, body: () => peer.body(nextMobile(peer.prefix)), connections: CONNECTIONS }
+      await load({ ...options, amount: Math.max(CONNECTIONS, requests / 4) })
+      redis.count()
+      const figures = await load({ ...options, amount: requests })
+      const instructions = redis.collected()
+      rows.push({ server: peer.id, requests: figures.total, accepted: figures.accepted, instructionsPerRequest: Math.round(instructions / Math.max(1, figures.accepted)) })
+    } finally {
+      await server.stop()
+    }
+  }
+  const drains = {
+    sender: (counting) => drainSender(redis.url, { jobs: requests, concurrency: BENCH_CONCURRENCY, latencyMs: 0, counting }),
+    bullmqWorker: (counting) => drainBullmq(redis.port, { jobs: requests, concurrency: BENCH_CONCURRENCY, counting }),
+  }
+  for (const [id, drain] of Object.entries(drains).filter(([id]) => wanted.includes(id))) {
+    await redis.client.flushall('SYNC')
+    await drain(undefined) // warm-up, uncounted
+    const { instructions } = await drain({ start: redis.count, stop: () => ({ instructions: redis.collected() }) })
+    rows.push({ server: id, requests, accepted: requests, instructionsPerRequest: Math.round(instructions / requests) })
+  }
+} finally {
+  await redis.stop()
+}
+console.table(rows)
+const ratio = (a, b) => { const [x, y] = [rows.find((r) => r.server === a), rows.find((r) => r.server === b)]; if (x && y) console.log(`${a} / ${b}: ${(x.instructionsPerRequest / y.instructionsPerRequest).toFixed(3)}`) }
+ratio('sender', 'bullmqWorker')
+const reference = rows.find((r) => r.server === 'reference')
+for (const r of rows) if (reference && sendPeers.some((p) => p.id === r.server) && r !== reference) console.log(`${r.server} / reference: ${(r.instructionsPerRequest / reference.instructionsPerRequest).toFixed(3)}`)
+process.exit(0) // the drains' clients would go on reconnecting to the stopped server
