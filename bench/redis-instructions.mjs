@@ -7,7 +7,7 @@
 // node bench/redis-instructions.mjs [requests or jobs per server, 4000] [reference,api,bullmq,sender,bullmqWorker]
 // With BENCH_KEEP_DUMPS=1 the callgrind dumps stay (one per server, its path printed) for
 // `callgrind_annotate <dump>`: where Redis spends the instructions, by function.
-import { freePort, waitFor } from '@sms-verify/testing/dist'
+import { freePort, reapOnExit, waitFor } from '@sms-verify/testing/dist'
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -26,10 +26,11 @@ const CONNECTIONS = 16
 async function startCountedRedis() {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'sms-redis-instr-'))
-  const proc = spawn('valgrind', [
+  // reaped with this process: a failed run must not leave a server running under valgrind
+  const proc = reapOnExit(spawn('valgrind', [
     '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.out`,
     'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-  ], { stdio: 'ignore' })
+  ], { stdio: 'ignore' }))
   const client = new Redis({ port, retryStrategy: () => 100 })
   client.on('error', () => undefined) // refused until valgrind has started the server
   await waitFor(async () => (await client.ping()) === 'PONG', { timeout: 60_000, what: 'redis-server under valgrind' })
@@ -90,8 +91,8 @@ try {
   await redis.stop()
 }
 console.table(rows)
-const ratio = (a, b) => { const [x, y] = [rows.find((r) => r.server === a), rows.find((r) => r.server === b)]; if (x && y) console.log(`${a} / ${b}: ${(x.instructionsPerRequest / y.instructionsPerRequest).toFixed(3)}`) }
-ratio('sender', 'bullmqWorker')
-const reference = rows.find((r) => r.server === 'reference')
-for (const r of rows) if (reference && sendPeers.some((p) => p.id === r.server) && r !== reference) console.log(`${r.server} / reference: ${(r.instructionsPerRequest / reference.instructionsPerRequest).toFixed(3)}`)
+const perRequest = (server) => rows.find((r) => r.server === server)?.instructionsPerRequest
+for (const [a, b] of [['api', 'reference'], ['bullmq', 'reference'], ['sender', 'bullmqWorker']]) {
+  if (perRequest(a) && perRequest(b)) console.log(`${a} / ${b}: ${(perRequest(a) / perRequest(b)).toFixed(3)}`)
+}
 process.exit(0) // the drains' clients would go on reconnecting to the stopped server
