@@ -1,4 +1,4 @@
-import { allPartitions, clusterMode, keys, partitionCount, type Config, type PartitionKeys } from '@sms-verify/shared'
+import { allPartitions, clusterMode, keys, partitionCount, sendSettingsOf, type Config, type PartitionKeys, type SendSettings } from '@sms-verify/shared'
 
 /** What every route needs besides the Redis client: settled once in buildApp, then passed down. */
 export interface ApiContext {
@@ -9,6 +9,8 @@ export interface ApiContext {
   readonly cluster: boolean
   /** key builders of every partition, index = partition number */
   readonly partitions: readonly PartitionKeys[]
+  /** what every send.lua call shares, written into the script's text */
+  readonly sendSettings: SendSettings
 }
 
 export function createContext(config: Config, deps: { pepper: Buffer, sealKey?: Buffer | undefined, now?: (() => number) | undefined }): ApiContext {
@@ -20,5 +22,6 @@ export function createContext(config: Config, deps: { pepper: Buffer, sealKey?: 
     now: deps.now ?? Date.now,
     cluster,
     partitions: allPartitions(partitionCount(config), cluster).map(keys),
+    sendSettings: sendSettingsOf(config),
   }
 }

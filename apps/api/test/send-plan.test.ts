@@ -1,8 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import {
-  codeHmac, configSchema, decodeJob, encodeJob, IDEMPOTENCY_TTL_MS, loadConfig, MINUTE_MS, partitionIndexOf, sendScript, unseal,
-  type CodeJob, type E164,
+  codeHmac, configSchema, IDEMPOTENCY_TTL_MS, loadConfig, MINUTE_MS, partitionIndexOf, sendScript, unseal, type E164,
 } from '@sms-verify/shared'
 import { createContext } from '../src/context.js'
 import { planSend } from '../src/send/plan.js'
@@ -18,42 +17,41 @@ const standalone = createContext(loadConfig(configSchema, env), { pepper, now: (
 const cluster = createContext(loadConfig(configSchema, { ...env, REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), { pepper, now: () => NOW })
 
 /** send.lua's ARGV by position: the one JSON argument it decodes (send.lua's header). */
-const argvOf = (args: ReadonlyArray<string | number>): string[] => JSON.parse(String(args[0])) as string[]
-
-/** The job send.lua will XADD: its fields are ARGV[sendScript.jobAt..] (send.lua's header). */
-function jobOf(args: ReadonlyArray<string | number>): CodeJob {
-  const decoded = decodeJob(argvOf(args).slice(sendScript.jobAt - 1))
-  if (!decoded.ok || decoded.job.kind !== 'code') throw new Error(`not a code job: ${JSON.stringify(decoded)}`)
-  return decoded.job
+const argvOf = (args: readonly string[]): string[] => JSON.parse(args[0]!) as string[]
+/** The job's code field and its value: send.lua's ARGV[13] and [14], the rest of the job is the arguments before. */
+const jobCodeOf = (args: readonly string[]): Record<string, string> => {
+  const argv = argvOf(args)
+  return { [argv[12]!]: argv[13]! }
 }
 
-t.test('a test number: every argument send.lua gets, by name', async (t) => {
+t.test('a test number: every argument send.lua gets, by name, and the settings its text carries', async (t) => {
   const plan = planSend(standalone, { mobile: testMobile, purpose: 'login', client: '203.0.113.7' })
   const { config } = standalone
   t.equal(plan.testNumber, true)
   t.match(plan.requestId, /^0-[A-Za-z0-9_-]{16}$/)
-  t.same(plan.args, sendScript.args({
+  t.same(plan.args, sendScript.args(standalone.sendSettings, {
     now: NOW, requestId: plan.requestId, mobile: testMobile, purpose: 'login', codeHmac: codeHmac(pepper, testMobile, 'login', '424242'),
-    codeTtlMs: 300_000, resendIntervalMs: 60_000, dailyLimit: config.SMS_DAILY_LIMIT_PER_MOBILE, statusTtlMs: 300_000 + 86_400_000,
-    idempotencyFingerprint: '', idempotencyTtlMs: IDEMPOTENCY_TTL_MS, testNumber: true, streamCap: config.STREAM_MAXLEN,
-    requestPrefix: standalone.partitions[0]!.requestPrefix, ipLimitPerHour: config.SEND_LIMIT_PER_IP_PER_HOUR, budgetPerMinute: 50,
-    requestLimit: config.RATE_LIMIT_PER_MINUTE, requestWindowMs: MINUTE_MS, client: '203.0.113.7',
-    job: encodeJob({ v: 1, kind: 'code', requestId: plan.requestId, mobile: testMobile, purpose: 'login', code: '424242', createdAt: NOW, expiresAt: NOW + 300_000, attempts: 0 }),
+    idempotencyFingerprint: '', testNumber: true, client: '203.0.113.7', jobCode: { code: '424242' },
   }))
+  t.same(standalone.sendSettings, {
+    codeTtlMs: 300_000, resendIntervalMs: 60_000, dailyLimit: config.SMS_DAILY_LIMIT_PER_MOBILE, statusTtlMs: 300_000 + 86_400_000,
+    idempotencyTtlMs: IDEMPOTENCY_TTL_MS, streamCap: config.STREAM_MAXLEN, ipLimitPerHour: config.SEND_LIMIT_PER_IP_PER_HOUR, budgetPerMinute: 50,
+    requestLimit: config.RATE_LIMIT_PER_MINUTE, requestWindowMs: MINUTE_MS,
+  })
 })
 
 t.test('a fresh code: the job carries it, the HMAC stands for it, each plan has its own', async (t) => {
   const plans = Array.from({ length: 20 }, () => planSend(standalone, { mobile, purpose: 'register', client: 'c' }))
   for (const plan of plans) {
-    const job = jobOf(plan.args)
-    t.match(job.code, /^\d{6}$/)
-    t.equal(job.requestId, plan.requestId)
-    t.same([job.createdAt, job.expiresAt], [NOW, NOW + 300_000])
-    t.equal(argvOf(plan.args)[4], codeHmac(pepper, mobile, 'register', job.code!), 'ARGV[5] is the HMAC of the queued code')
-    t.equal(argvOf(plan.args)[11], '0', 'not a test number')
+    const { code } = jobCodeOf(plan.args)
+    t.match(code, /^\d{6}$/)
+    t.same(argvOf(plan.args).slice(0, 4), [String(NOW), plan.requestId, mobile, 'register'], 'the job\'s time, id, mobile and purpose')
+    t.equal(argvOf(plan.args)[8], String(NOW + 300_000), 'ARGV[9]: the job\'s expiry')
+    t.equal(argvOf(plan.args)[4], codeHmac(pepper, mobile, 'register', code!), 'ARGV[5] is the HMAC of the queued code')
+    t.equal(argvOf(plan.args)[6], '0', 'not a test number')
   }
   t.equal(new Set(plans.map((p) => p.requestId)).size, plans.length, 'request ids differ')
-  t.ok(new Set(plans.map((p) => jobOf(p.args).code)).size > 1, 'codes are drawn, not fixed')
+  t.ok(new Set(plans.map((p) => jobCodeOf(p.args).code)).size > 1, 'codes are drawn, not fixed')
 })
 
 t.test('standalone, one partition: the keys of sms:jobs', async (t) => {
@@ -85,7 +83,7 @@ t.test('Idempotency-Key: stored hashed, "the same request" is the same mobile an
   t.ok(a.idempotency)
   t.notOk(a.slotKeys.idempotency.includes(key), 'the client\'s key is not in the key name')
   t.equal(a.slotKeys.idempotency, standalone.partitions[0]!.idempotency(a.idempotency!.keyHash))
-  t.equal(argvOf(a.args)[9], a.idempotency!.fingerprint, 'ARGV[10] is the fingerprint')
+  t.equal(argvOf(a.args)[5], a.idempotency!.fingerprint, 'ARGV[6] is the fingerprint')
   t.same(plan(mobile, 'register').idempotency, a.idempotency, 'the same request, the same key and fingerprint')
   t.not(plan(mobile, 'login').idempotency!.fingerprint, a.idempotency!.fingerprint, 'another purpose is another request')
   t.not(plan(testMobile, 'register').idempotency!.fingerprint, a.idempotency!.fingerprint, 'another mobile is another request')
@@ -95,7 +93,7 @@ t.test('JOB_SEAL_KEY: the job carries the code sealed to its request id, never i
   const sealKey = randomBytes(32)
   const sealed = createContext(standalone.config, { pepper, sealKey, now: () => NOW })
   const plan = planSend(sealed, { mobile, purpose: 'register', client: 'c' })
-  const job = jobOf(plan.args)
+  const job = jobCodeOf(plan.args)
   t.equal(job.code, undefined)
   const code = unseal(sealKey, job.sealed!, plan.requestId)
   t.equal(argvOf(plan.args)[4], codeHmac(pepper, mobile, 'register', code), 'the sealed code is the one the HMAC stands for')

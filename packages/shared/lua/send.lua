@@ -2,30 +2,32 @@
 -- KEYS[1] number        (hash of everything kept per number, fields in lib/number-fields.lua; PX = the daily window)
 -- KEYS[2] request       (status hash of the new request)
 -- KEYS[3] stream        (sms:jobs or sms:jobs:{p})
--- KEYS[4] idempotency   (stored answer; untouched when ARGV[10] is '')
+-- KEYS[4] idempotency   (stored answer; untouched when ARGV[6] is '')
 -- KEYS[5] ip sends      (zset, last hour)                   } standalone only: in cluster mode
 -- KEYS[6] budget        (zset, last minute)                 } these live on other slots and are
 -- KEYS[7] ip requests   (the general per-IP limit's counter)} taken by window.lua / count.lua first
+-- The settings (locals put in front of this file by sendScript.source, send-script.ts): what
+-- every send of a deployment shares, so no call carries it; each argument costs Redis about 1,000
+-- instructions to decode (bench/README.md, "Redis instructions"). Limits it compares are numbers,
+-- spans it hands to Redis are strings: a Lua number argument costs Redis a snprintf("%.17g").
+--   numbers: CODE_TTL_MS, RESEND_INTERVAL_MS, DAILY_LIMIT, DAILY_WINDOW_MS, STREAM_CAP,
+--            IP_LIMIT_PER_HOUR, BUDGET_PER_MINUTE (0 = off), REQUEST_LIMIT (the general per-IP
+--            limit, per REQUEST_WINDOW)
+--   strings: CODE_TTL, STATUS_TTL, IDEMPOTENCY_TTL, REQUEST_WINDOW, NUMBER_TTL (how long the
+--            number's hash lasts: the daily window, or a longer cooldown)
 -- ARGV[1] is one JSON array of strings holding every argument below; the script reads it as
 -- its ARGV (a local of that name), so positions read as if each came on its own: ioredis's
--- cost is per argument: 38 of them cost about 8 µs more Node CPU a send than one (bench/README.md).
+-- cost is per argument.
 -- ARGV[1]  now (ms)            ARGV[2]  request id        ARGV[3] mobile (E.164)
--- ARGV[4]  purpose             ARGV[5]  code HMAC         ARGV[6] code TTL (ms)
--- ARGV[7]  resend interval ms  ARGV[8]  daily limit       ARGV[9] status record TTL (ms)
--- ARGV[10] idempotency fingerprint ('' = no key)          ARGV[11] idempotency TTL (ms)
--- ARGV[12] '1' for a test number (no job, no cooldown, no daily count)
--- ARGV[13] stream hard cap (refuse rather than trim unsent jobs)
--- ARGV[14] request key prefix (keys.ts requestPrefix; same slot; the superseded request's id is only known here)
--- ARGV[15] ip limit per hour   ARGV[16] budget per minute (0 = off)
--- ARGV[17] general requests per IP per window   ARGV[18] that window (ms)
--- ARGV[19] the requester's client key (verify.lua gives the requester its own budget)
--- ARGV[20] when the code expires (ms)   ARGV[21] when the cooldown ends (ms; = now without one)
--- ARGV[22] the daily window (ms)        ARGV[23] how long the number's hash lasts (ms)
--- ARGV[24] the per-IP hourly window's start (ms)   ARGV[25] the budget window's start (ms)
--- ARGV[26..] job fields for XADD
--- Every number a command gets is one of these strings, never a Lua number: Redis 7.0 formats a
--- Lua number argument with snprintf("%.17g"), about 3,400 instructions each, and a send wrote
--- thirteen of them (bench/README.md, "Redis instructions").
+-- ARGV[4]  purpose             ARGV[5]  code HMAC
+-- ARGV[6]  idempotency fingerprint ('' = no key)
+-- ARGV[7]  '1' for a test number (no job, no cooldown, no daily count)
+-- ARGV[8]  the requester's client key (verify.lua gives the requester its own budget)
+-- ARGV[9]  when the code expires (ms)   ARGV[10] when the cooldown ends (ms; = now without one)
+-- ARGV[11] the per-IP hourly window's start (ms)   ARGV[12] the budget window's start (ms)
+-- ARGV[13] the job's code field ('sealed' or 'code')   ARGV[14] its value
+-- The job's other fields are the arguments above: the entry is encodeJob(sendScript.jobOf(...)).
+-- Every number a command gets is a string, never a Lua number (see the settings).
 -- returns {'ok', requestId, expiresAtMs, resendAtMs}
 --       | {refusal, retryAfterMs}  refusal: too_frequent, daily_limit, carrier_limit, rate_limited,
 --                                  budget_exhausted, backlog_full
@@ -34,17 +36,17 @@ local ARGV = cjson.decode(ARGV[1])
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local purpose = ARGV[4]
-local fingerprint = ARGV[10]
-local test = ARGV[12] == '1'
-local dailyLimit = tonumber(ARGV[8])
-local expiresAt, resendAt = ARGV[20], ARGV[21]
+local fingerprint = ARGV[6]
+local test = ARGV[7] == '1'
+local dailyLimit = DAILY_LIMIT
+local expiresAt, resendAt = ARGV[9], ARGV[10]
 local number = KEYS[1]
 
 -- Only an acceptance is stored: a refusal sent nothing, so a repeat is simply decided again
 -- (with a fresh retryAfter) instead of replaying a stale 429 for a day.
 local function answer(reply)
   if fingerprint ~= '' then
-    redis.call('SET', KEYS[4], cjson.encode({ f = fingerprint, r = reply }), 'PX', ARGV[11])
+    redis.call('SET', KEYS[4], cjson.encode({ f = fingerprint, r = reply }), 'PX', IDEMPOTENCY_TTL)
   end
   return reply
 end
@@ -57,7 +59,7 @@ end
 -- The general per-IP limit counts every request that gets this far, as @fastify/rate-limit
 -- does on the other routes (same key, same fixed window), so the send route needs no second trip.
 if #KEYS >= 7 then
-  local requestWait = countRequest(KEYS[7], ARGV[17], ARGV[18])
+  local requestWait = countRequest(KEYS[7], REQUEST_LIMIT, REQUEST_WINDOW)
   if requestWait then return { 'rate_limited', requestWait } end
 end
 
@@ -79,25 +81,26 @@ if not test then
   local cooldownEnds = tonumber(state[2])
   if cooldownEnds and cooldownEnds > now then return { 'too_frequent', cooldownEnds - now } end
   local dailyWait
-  sends, dailyWait = recentTimes(state[3], now, tonumber(ARGV[22]), dailyLimit)
+  sends, dailyWait = recentTimes(state[3], now, DAILY_WINDOW_MS, dailyLimit)
   if dailyWait then return { 'daily_limit', dailyWait } end
 end
 if #KEYS >= 6 then
-  local ipWait = windowFull(KEYS[5], now, ARGV[24], 3600000, tonumber(ARGV[15]))
+  local ipWait = windowFull(KEYS[5], now, ARGV[11], 3600000, IP_LIMIT_PER_HOUR)
   if ipWait then return { 'rate_limited', ipWait } end
-  if not test and ARGV[16] ~= '0' then
-    local budgetWait = windowFull(KEYS[6], now, ARGV[25], 60000, tonumber(ARGV[16]))
+  if not test and BUDGET_PER_MINUTE > 0 then
+    local budgetWait = windowFull(KEYS[6], now, ARGV[12], 60000, BUDGET_PER_MINUTE)
     if budgetWait then return { 'budget_exhausted', budgetWait } end
   end
 end
-if not test and redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[13]) then
+if not test and redis.call('XLEN', KEYS[3]) >= STREAM_CAP then
   return { 'backlog_full', 1000 }
 end
 
 -- accepted: the previous code of this number and purpose, while it still works, stops working now
 local previous = state[4]
 if previous and (tonumber(state[5]) or 0) > now then
-  local prevKey = ARGV[14] .. previous
+  -- the superseded request's key: this request's key with the other id (same prefix, same slot)
+  local prevKey = string.sub(KEYS[2], 1, #KEYS[2] - #id) .. previous
   local prevStatus = redis.call('HGET', prevKey, 'status')
   if prevStatus and prevStatus ~= 'verified' and prevStatus ~= 'burnt' and prevStatus ~= 'expired' and prevStatus ~= 'superseded' then
     redis.call('HSET', prevKey, 'status', 'superseded', 'supersededAt', ARGV[1], 'updatedAt', ARGV[1])
@@ -105,27 +108,27 @@ if previous and (tonumber(state[5]) or 0) > now then
 end
 
 local fields = {
-  f.hmac, ARGV[5], f.id, id, f.client, ARGV[19], f.requesterTries, '0', f.otherTries, '0', f.expiresAt, expiresAt,
+  f.hmac, ARGV[5], f.id, id, f.client, ARGV[8], f.requesterTries, '0', f.otherTries, '0', f.expiresAt, expiresAt,
 }
 if test then
   resendAt = ARGV[1]
   redis.call('HSET', number, unpack(fields))
   -- a test number keeps no daily window: the hash need only outlive this code
-  if redis.call('PTTL', number) < tonumber(ARGV[6]) then redis.call('PEXPIRE', number, ARGV[6]) end
+  if redis.call('PTTL', number) < CODE_TTL_MS then redis.call('PEXPIRE', number, CODE_TTL) end
 else
-  if ARGV[7] ~= '0' then
+  if RESEND_INTERVAL_MS > 0 then
     fields[#fields + 1] = f.resendAt
     fields[#fields + 1] = resendAt
   end
   fields[#fields + 1] = SENDS
   fields[#fields + 1] = withTime(sends, ARGV[1], dailyLimit)
   redis.call('HSET', number, unpack(fields))
-  redis.call('PEXPIRE', number, ARGV[23])
+  redis.call('PEXPIRE', number, NUMBER_TTL)
 end
 if #KEYS >= 6 then
   redis.call('ZADD', KEYS[5], ARGV[1], id)
   redis.call('PEXPIRE', KEYS[5], '3600000')
-  if not test and ARGV[16] ~= '0' then
+  if not test and BUDGET_PER_MINUTE > 0 then
     redis.call('ZADD', KEYS[6], ARGV[1], id)
     redis.call('PEXPIRE', KEYS[6], '60000')
   end
@@ -138,7 +141,8 @@ if test then
 else
   redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
     'status', 'queued', 'attempts', '0', 'createdAt', ARGV[1], 'queuedAt', ARGV[1], 'updatedAt', ARGV[1], 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 26))
+  redis.call('XADD', KEYS[3], '*', 'v', '1', 'kind', 'code', 'requestId', id, 'mobile', ARGV[3], 'purpose', purpose,
+    ARGV[13], ARGV[14], 'createdAt', ARGV[1], 'expiresAt', expiresAt, 'attempts', '0')
 end
-redis.call('PEXPIRE', KEYS[2], ARGV[9])
+redis.call('PEXPIRE', KEYS[2], STATUS_TTL)
 return answer({ 'ok', id, expiresAt, resendAt })

@@ -3,11 +3,20 @@ import type { Cluster, Redis, Result } from 'ioredis'
 
 const read = (path: string) => readFileSync(new URL(`../lua/${path}`, import.meta.url), 'utf8')
 
+const sources = new Map<string, string>()
+
 /**
- * A script's source. Redis runs each script alone, so pieces several scripts share live in
- * lua/lib and are pasted in where a line says `--#include <file>`.
+ * A script's source, read once. Redis runs each script alone, so pieces several scripts share
+ * live in lua/lib and are pasted in where a line says `--#include <file>`.
  */
-const lua = (name: string) => read(`${name}.lua`).replace(/^--#include (\S+)$/gm, (_, lib: string) => read(`lib/${lib}`).trimEnd())
+export function scriptSource(name: string): string {
+  let source = sources.get(name)
+  if (source === undefined) {
+    source = read(`${name}.lua`).replace(/^--#include (\S+)$/gm, (_, lib: string) => read(`lib/${lib}`).trimEnd())
+    sources.set(name, source)
+  }
+  return source
+}
 
 /**
  * Every Lua script, registered once per connection with defineCommand; ioredis
@@ -16,9 +25,6 @@ const lua = (name: string) => read(`${name}.lua`).replace(/^--#include (\S+)$/gm
  * caller passes it first.
  */
 export const SCRIPTS = {
-  smsSend: { file: 'send' },
-  /** send.lua with the 4 per-mobile keys only: Redis Cluster, where a fixed key count lets ioredis route by KEYS[1] */
-  smsSendSharded: { file: 'send', numberOfKeys: 4 },
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
   /** verify.lua with the per-IP request counter: standalone */
@@ -27,6 +33,7 @@ export const SCRIPTS = {
   smsVerifySharded: { file: 'verify', numberOfKeys: 2 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
+  // send.lua carries the deployment's settings in its text: defineSendScript (send-script.ts)
   // the sender's own scripts are registered in apps/sender/src/scripts.ts
 } as const satisfies Record<string, { file: string, numberOfKeys?: number }>
 
@@ -38,9 +45,6 @@ type Arg = string | number | Buffer
  */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** keys and args from sendScript.keys / sendScript.args */
-    smsSend(numberOfKeys: number, ...keysAndArgs: Arg[]): Result<(string | number)[], Context>
-    smsSendSharded(...keysAndArgs: Arg[]): Result<(string | number)[], Context>
     /** args from windowScript.args; the reply goes through windowScript.reply */
     smsWindow(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** args from countScript.args; the reply goes through countScript.reply */
@@ -55,12 +59,9 @@ declare module 'ioredis' {
   }
 }
 
-const sources = new Map<string, string>()
-
 export function defineScripts(client: Redis | Cluster, scripts: Record<string, { file: string, numberOfKeys?: number }> = SCRIPTS): void {
   for (const [name, { file, numberOfKeys }] of Object.entries(scripts)) {
-    let lua_ = sources.get(file)
-    if (lua_ === undefined) sources.set(file, (lua_ = lua(file)))
-    client.defineCommand(name, numberOfKeys === undefined ? { lua: lua_ } : { lua: lua_, numberOfKeys })
+    const lua = scriptSource(file)
+    client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys })
   }
 }

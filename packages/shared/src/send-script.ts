@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto'
+import type { Config } from './config.js'
+import { JOB_VERSION, type CodeJob } from './job.js'
 import type { E164 } from './mobile.js'
 import type { Purpose } from './purpose.js'
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './ttl.js'
-
-type Arg = string | number
+import type { RedisClient } from './redis.js'
+import { scriptSource } from './scripts.js'
+import { DAY_MS, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS } from './ttl.js'
 
 /** send.lua's KEYS, in its header's order. The last three only standalone (cluster: other slots). */
 export interface SendKeys {
@@ -16,72 +19,138 @@ export interface SendKeys {
   readonly requestCounter?: string
 }
 
-/** send.lua's ARGV, in its header's order. */
+/**
+ * What a deployment's sends share: written into send.lua's text once (its settings' locals), so
+ * no call carries them. Each argument a call carries costs Redis about 1,000 instructions to
+ * decode (bench/README.md, "Redis instructions").
+ */
+export interface SendSettings {
+  readonly codeTtlMs: number
+  readonly resendIntervalMs: number
+  readonly dailyLimit: number
+  /** how long a request's status record lasts: the code's life plus STATUS_TTL_SECONDS */
+  readonly statusTtlMs: number
+  readonly idempotencyTtlMs: number
+  /** refuse rather than trim unsent jobs beyond this many */
+  readonly streamCap: number
+  readonly ipLimitPerHour: number
+  /** 0 = off */
+  readonly budgetPerMinute: number
+  /** the general per-IP limit: requests per window */
+  readonly requestLimit: number
+  readonly requestWindowMs: number
+}
+
+export const sendSettingsOf = (config: Config): SendSettings => ({
+  codeTtlMs: config.CODE_TTL_SECONDS * 1000,
+  resendIntervalMs: config.RESEND_INTERVAL_SECONDS * 1000,
+  dailyLimit: config.SMS_DAILY_LIMIT_PER_MOBILE,
+  statusTtlMs: (config.CODE_TTL_SECONDS + config.STATUS_TTL_SECONDS) * 1000,
+  idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
+  streamCap: config.STREAM_MAXLEN,
+  ipLimitPerHour: config.SEND_LIMIT_PER_IP_PER_HOUR,
+  budgetPerMinute: config.SMS_BUDGET_PER_MINUTE ?? 0,
+  requestLimit: config.RATE_LIMIT_PER_MINUTE,
+  requestWindowMs: MINUTE_MS,
+})
+
+/** send.lua's per-request ARGV, in its header's order. */
 export interface SendArgs {
   readonly now: number
   readonly requestId: string
   readonly mobile: E164
   readonly purpose: Purpose
   readonly codeHmac: string
-  readonly codeTtlMs: number
-  readonly resendIntervalMs: number
-  readonly dailyLimit: number
-  readonly statusTtlMs: number
   /** '' when the request has no Idempotency-Key */
   readonly idempotencyFingerprint: string
-  readonly idempotencyTtlMs: number
   readonly testNumber: boolean
-  readonly streamCap: number
-  readonly requestPrefix: string
-  readonly ipLimitPerHour: number
-  /** 0 = off */
-  readonly budgetPerMinute: number
-  readonly requestLimit: number
-  readonly requestWindowMs: number
   /** the requester's client key, kept with the code: verify.lua gives the requester its own budget */
   readonly client: string
-  /** encodeJob's fields, for XADD */
-  readonly job: readonly string[]
+  /** what the job carries for the code: sealed with JOB_SEAL_KEY, or in the clear without one */
+  readonly jobCode: { readonly sealed: string } | { readonly code: string }
 }
 
-/** The one place that knows send.lua's positions: call sites pass names. */
+/** Every setting is a count or a span of ms, so a decimal literal is all its Lua text can be. */
+function luaInteger(name: string, value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`send setting ${name} must be a whole number >= 0, not ${value}`)
+  return String(value)
+}
+
+/** The one place that knows send.lua's positions and SETTINGS: call sites pass names. */
 export const sendScript = {
   keys: (k: SendKeys): string[] => {
     const perMobile = [k.number, k.request, k.stream, k.idempotency]
     if (k.ipSends === undefined || k.budget === undefined || k.requestCounter === undefined) return perMobile
     return [...perMobile, k.ipSends, k.budget, k.requestCounter]
   },
-  /** send.lua's ARGV position (1-based) of the job's first field: `unpack(ARGV, 26)` */
-  jobAt: 26,
-  /** One JSON argument, the array send.lua reads as its ARGV (the header's positions). */
-  args: (a: SendArgs): Arg[] => [JSON.stringify(sendScript.argv(a))],
   /**
-   * The arguments by send.lua's positions, each a string as Redis would pass it. The times the
-   * script writes are worked out here: a number the script formats itself costs Redis far more.
+   * send.lua's text for these settings: their locals in front of the file. Limits the script
+   * compares are Lua numbers; spans it hands to Redis are strings, since Redis 7.0 formats a Lua
+   * number argument with snprintf("%.17g"), about 3,400 instructions each.
    */
-  argv: (a: SendArgs): string[] => {
+  source: (s: SendSettings): string => {
     // A send counts against the daily limit until 24 h after its code stops being checkable, so
     // any 24 h of verifies meets at most the daily limit's number of codes (docs/abuse-guards.md).
-    const dailyWindowMs = DAY_MS + a.codeTtlMs
-    return [
-      String(a.now), a.requestId, a.mobile, a.purpose, a.codeHmac, String(a.codeTtlMs),
-      String(a.resendIntervalMs), String(a.dailyLimit), String(a.statusTtlMs),
-      a.idempotencyFingerprint, String(a.idempotencyTtlMs),
-      a.testNumber ? '1' : '0',
-      String(a.streamCap),
-      a.requestPrefix,
-      String(a.ipLimitPerHour), String(a.budgetPerMinute),
-      String(a.requestLimit), String(a.requestWindowMs),
-      a.client,
-      String(a.now + a.codeTtlMs),
-      String(a.now + a.resendIntervalMs),
-      String(dailyWindowMs),
+    const dailyWindowMs = DAY_MS + s.codeTtlMs
+    const numbers = {
+      CODE_TTL_MS: s.codeTtlMs, RESEND_INTERVAL_MS: s.resendIntervalMs, DAILY_LIMIT: s.dailyLimit, DAILY_WINDOW_MS: dailyWindowMs,
+      STREAM_CAP: s.streamCap, IP_LIMIT_PER_HOUR: s.ipLimitPerHour, BUDGET_PER_MINUTE: s.budgetPerMinute, REQUEST_LIMIT: s.requestLimit,
+    }
+    const strings = {
+      CODE_TTL: s.codeTtlMs, STATUS_TTL: s.statusTtlMs, IDEMPOTENCY_TTL: s.idempotencyTtlMs, REQUEST_WINDOW: s.requestWindowMs,
       // an accepted send means no carrier block is running, so the daily window (or a longer
       // cooldown) is the longest anything in the number's hash must last
-      String(Math.max(dailyWindowMs, a.resendIntervalMs)),
+      NUMBER_TTL: Math.max(dailyWindowMs, s.resendIntervalMs),
+    }
+    // locals, not a table: a table constructor would run again on every call
+    const lines = [
+      ...Object.entries(numbers).map(([name, v]) => `local ${name} = ${luaInteger(name, v)}`),
+      ...Object.entries(strings).map(([name, v]) => `local ${name} = '${luaInteger(name, v)}'`),
+    ]
+    return `${lines.join('\n')}\n${scriptSource('send')}`
+  },
+  /** The arguments by send.lua's positions, each a string as Redis would pass it. */
+  argv: (s: SendSettings, a: SendArgs): string[] => {
+    const [codeField, codeValue] = 'sealed' in a.jobCode ? ['sealed', a.jobCode.sealed] : ['code', a.jobCode.code]
+    return [
+      String(a.now), a.requestId, a.mobile, a.purpose, a.codeHmac, a.idempotencyFingerprint, a.testNumber ? '1' : '0', a.client,
+      String(a.now + s.codeTtlMs),
+      String(a.now + s.resendIntervalMs),
       String(a.now - HOUR_MS),
       String(a.now - MINUTE_MS),
-      ...a.job,
+      codeField, codeValue,
     ]
   },
+  /** One JSON argument, the array send.lua reads as its ARGV: ioredis's cost is per argument. */
+  args: (s: SendSettings, a: SendArgs): string[] => [JSON.stringify(sendScript.argv(s, a))],
+  /** The job send.lua queues for these arguments: the stream entry is encodeJob of this, field for field. */
+  jobOf: (s: SendSettings, a: SendArgs): CodeJob => ({
+    v: JOB_VERSION, kind: 'code', requestId: a.requestId, mobile: a.mobile, purpose: a.purpose, ...a.jobCode,
+    createdAt: a.now, expiresAt: a.now + s.codeTtlMs, attempts: 0,
+  }),
+}
+
+type Commands = RedisClient | ReturnType<RedisClient['pipeline']>
+/** Runs send.lua on a client, or queues it on a pipeline (which then returns the pipeline). */
+export type SendScriptCall = (on: Commands, keys: readonly string[], args: readonly string[]) => unknown
+
+/**
+ * Registers send.lua with these settings on each client (defineCommand is local: no I/O) under
+ * names of its own, so apps with other settings can share a client. With all seven keys the
+ * call is variadic (standalone); with the four per-mobile keys it has a fixed key count, so
+ * ioredis Cluster routes it by KEYS[1].
+ */
+export function defineSendScript(clients: readonly RedisClient[], settings: SendSettings): SendScriptCall {
+  const lua = sendScript.source(settings)
+  const id = createHash('sha1').update(lua).digest('hex').slice(0, 12)
+  const [all, perMobile] = [`smsSend_${id}`, `smsSendSharded_${id}`]
+  for (const client of clients) {
+    if (all in client) continue
+    client.defineCommand(all, { lua })
+    client.defineCommand(perMobile, { lua, numberOfKeys: 4 })
+  }
+  type Named = Record<string, (...args: Array<string | number>) => unknown>
+  return (on, keys, args) => keys.length === 4
+    ? (on as unknown as Named)[perMobile]!(...keys, ...args)
+    : (on as unknown as Named)[all]!(keys.length, ...keys, ...args)
 }

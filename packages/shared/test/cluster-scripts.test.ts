@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startRedisCluster } from '@sms-verify/testing'
-import { createRedis, encodeJob, keys, loadConfig, configSchema, partition, partitionCount, partitionIndexOf, sendScript, type E164 } from '../src/index.js'
+import { createRedis, defineSendScript, keys, loadConfig, configSchema, partition, partitionCount, partitionIndexOf, sendScript, sendSettingsOf, type E164 } from '../src/index.js'
 
 t.test('send.lua runs on one slot per mobile in a real cluster, partitions spread over masters', async (t) => {
   const cluster = await startRedisCluster()
@@ -9,18 +9,18 @@ t.test('send.lua runs on one slot per mobile in a real cluster, partitions sprea
   const redis = createRedis(config)
   t.teardown(() => redis.disconnect())
   const count = partitionCount(config)
+  const settings = sendSettingsOf(config)
+  const send = defineSendScript([redis], settings)
   const now = Date.now()
   const mobiles = Array.from({ length: 64 }, (_, i) => `+86138${String(i).padStart(8, '0')}` as E164)
   const replies = await Promise.all(mobiles.map((m) => {
     const p = partition(partitionIndexOf(m, count), count, true)
     const k = keys(p)
     const id = `${p.index}-${m.slice(-16).padStart(16, 'x')}`
-    const job = encodeJob({ v: 1, kind: 'code', requestId: id, mobile: m, purpose: 'login', code: '123456', createdAt: now, expiresAt: now + 300000, attempts: 0 })
-    return redis.smsSendSharded(
-      ...sendScript.keys({ number: k.number(m), request: k.request(id), stream: k.jobs, idempotency: k.idempotency('-') }),
-      ...sendScript.args({ now, requestId: id, mobile: m, purpose: 'login', codeHmac: 'hmac', codeTtlMs: 300000, resendIntervalMs: 60000, dailyLimit: 10, statusTtlMs: 86700000,
-        idempotencyFingerprint: '', idempotencyTtlMs: 86400000, testNumber: false, streamCap: 100000, requestPrefix: k.requestPrefix, ipLimitPerHour: 20, budgetPerMinute: 0,
-        requestLimit: 300, requestWindowMs: 60000, client: '1.2.3.4', job }))
+    return send(redis,
+      sendScript.keys({ number: k.number(m), request: k.request(id), stream: k.jobs, idempotency: k.idempotency('-') }),
+      sendScript.args(settings, { now, requestId: id, mobile: m, purpose: 'login', codeHmac: 'hmac', idempotencyFingerprint: '', testNumber: false,
+        client: '1.2.3.4', jobCode: { code: '123456' } })) as Promise<string[]>
   }))
   t.ok(replies.every((r) => r[0] === 'ok'), 'every send accepted')
   const streams = new Set(mobiles.map((m) => partition(partitionIndexOf(m, count), count, true).stream))

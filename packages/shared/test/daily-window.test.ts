@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { startRedis } from '@sms-verify/testing'
-import { createRedis, encodeJob, keys, numberFields, partition, sendScript, type E164 } from '../src/index.js'
+import { createRedis, defineSendScript, keys, numberFields, partition, sendScript, type E164, type SendSettings } from '../src/index.js'
 
 // The daily window lives in one hash field as the times of its newest entries
 // (lua/lib/recent-times.lua) instead of a sorted set of every entry. Over random sends at
@@ -21,12 +21,14 @@ const k = keys(partition(0, 1, false))
 let run = 0
 
 async function send(mobile: E164, now: number, requestId: string, dailyLimit: number, testNumber = false): Promise<(string | number)[]> {
-  const job = encodeJob({ v: 1, kind: 'code', requestId, mobile, purpose: 'login', code: '000000', createdAt: now, expiresAt: now + CODE_TTL_MS, attempts: 0 })
-  return await redis.smsSend(4,
-    ...sendScript.keys({ number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
-    ...sendScript.args({ now, requestId, mobile, purpose: 'login', codeHmac: 'h', codeTtlMs: CODE_TTL_MS, resendIntervalMs: 0, dailyLimit,
-      statusTtlMs: CODE_TTL_MS, idempotencyFingerprint: '', idempotencyTtlMs: 1000, testNumber, streamCap: 1_000_000, requestPrefix: k.requestPrefix,
-      ipLimitPerHour: 0, budgetPerMinute: 0, requestLimit: 0, requestWindowMs: 0, client: 'c', job }))
+  const settings: SendSettings = {
+    codeTtlMs: CODE_TTL_MS, resendIntervalMs: 0, dailyLimit, statusTtlMs: CODE_TTL_MS, idempotencyTtlMs: 1000, streamCap: 1_000_000,
+    ipLimitPerHour: 0, budgetPerMinute: 0, requestLimit: 0, requestWindowMs: 0,
+  }
+  return await defineSendScript([redis], settings)(redis,
+    sendScript.keys({ number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
+    sendScript.args(settings, { now, requestId, mobile, purpose: 'login', codeHmac: 'h', idempotencyFingerprint: '', testNumber, client: 'c', jobCode: { code: '000000' } }),
+  ) as (string | number)[]
 }
 
 /** The rolling window over every accepted send: undefined when there is room, else the wait. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { startRedis } from '@sms-verify/testing'
-import { createRedis, encodeJob, keys, partition, PURPOSES, sendScript, verifyScript, type E164, type Purpose } from '../src/index.js'
+import { createRedis, defineSendScript, keys, partition, PURPOSES, sendScript, verifyScript, type E164, type Purpose, type SendSettings } from '../src/index.js'
 
 // The guessing bound (docs/abuse-guards.md), checked against the real send.lua and verify.lua:
 // over random interleavings of sends and verifies from many client addresses, the guesses
@@ -40,13 +40,17 @@ let mostPerNumber = 0
 let mostPerCode = 0
 const hmacOf = (requestId: string) => `right-${requestId}`
 
+const sendSettings: SendSettings = {
+  codeTtlMs: CODE_TTL_MS, resendIntervalMs: 0, dailyLimit: DAILY_LIMIT, statusTtlMs: CODE_TTL_MS * 2, idempotencyTtlMs: 1000,
+  streamCap: 1_000_000, ipLimitPerHour: 1000, budgetPerMinute: 0, requestLimit: 100000, requestWindowMs: 60000,
+}
+
 async function send(mobile: E164, who: string, p: Purpose, now: number, requestId: string) {
-  const job = encodeJob({ v: 1, kind: 'code', requestId, mobile, purpose: p, code: '000000', createdAt: now, expiresAt: now + CODE_TTL_MS, attempts: 0 })
-  return redis.smsSend(4,
-    ...sendScript.keys({ number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
-    ...sendScript.args({ now, requestId, mobile, purpose: p, codeHmac: hmacOf(requestId), codeTtlMs: CODE_TTL_MS, resendIntervalMs: 0, dailyLimit: DAILY_LIMIT,
-      statusTtlMs: CODE_TTL_MS * 2, idempotencyFingerprint: '', idempotencyTtlMs: 1000, testNumber: false, streamCap: 1_000_000, requestPrefix: k.requestPrefix,
-      ipLimitPerHour: 1000, budgetPerMinute: 0, requestLimit: 100000, requestWindowMs: 60000, client: who, job }))
+  return await defineSendScript([redis], sendSettings)(redis,
+    sendScript.keys({ number: k.number(mobile), request: k.request(requestId), stream: k.jobs, idempotency: k.idempotency('-') }),
+    sendScript.args(sendSettings, { now, requestId, mobile, purpose: p, codeHmac: hmacOf(requestId), idempotencyFingerprint: '', testNumber: false,
+      client: who, jobCode: { code: '000000' } }),
+  ) as (string | number)[]
 }
 
 async function verify(mobile: E164, who: string, p: Purpose, now: number, hmac: string) {

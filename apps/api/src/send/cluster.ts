@@ -7,7 +7,7 @@
 // between (1) and (4) keeps a place until the window slides past it: the error is towards
 // refusing a send, never towards sending more than the limits allow.
 import type { FastifyBaseLogger } from 'fastify'
-import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient } from '@sms-verify/shared'
+import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient, type SendScriptCall } from '@sms-verify/shared'
 import { countClientRequest } from '../request-counter.js'
 import type { SendPlan } from './plan.js'
 import type { SendReply } from './reply.js'
@@ -35,7 +35,9 @@ function storedAnswer(stored: string | null, requestFingerprint: string): SendRe
   return record.f === requestFingerprint ? ['replay', JSON.stringify(record.r)] : ['idempotency_mismatch']
 }
 
-export async function sendClustered(redis: RedisClient, config: Config, run: RunSendScript, plan: SendPlan, log: FastifyBaseLogger): Promise<SendReply> {
+export async function sendClustered(
+  redis: RedisClient, config: Config, run: RunSendScript, script: SendScriptCall, plan: SendPlan, log: FastifyBaseLogger,
+): Promise<SendReply> {
   const windows = windowsOf(config, plan)
   const [counted, ...taken] = await Promise.all([
     countClientRequest(redis, config, plan.client),
@@ -52,8 +54,8 @@ export async function sendClustered(redis: RedisClient, config: Config, run: Run
     if (plan.idempotency === undefined) return reply
     return storedAnswer(await redis.get(plan.slotKeys.idempotency), plan.idempotency.fingerprint) ?? reply
   }
-  // smsSendSharded: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
-  const reply = await run((c) => c.smsSendSharded(...sendScript.keys(plan.slotKeys), ...plan.args), plan, log)
+  // the four per-mobile keys: send.lua with a fixed key count, so ioredis Cluster routes it by KEYS[1]
+  const reply = await run((c) => script(c, sendScript.keys(plan.slotKeys), plan.args), plan, log)
   if (reply[0] !== 'ok') await refund()
   return reply
 }

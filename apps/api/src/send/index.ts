@@ -3,7 +3,7 @@
 // the refusal, with its metrics and the access line's event. Shared by POST /v1/sms-codes and
 // the legacy route.
 import type { FastifyBaseLogger } from 'fastify'
-import { MINUTE_MS, type E164, type Purpose, type RedisClient } from '@sms-verify/shared'
+import { defineSendScript, MINUTE_MS, type E164, type Purpose, type RedisClient } from '@sms-verify/shared'
 import { admitMobile } from '../admit-mobile.js'
 import type { ApiContext } from '../context.js'
 import { refusal, type ApiError } from '../errors.js'
@@ -23,9 +23,10 @@ export type SendInput = Omit<SendRequest, 'mobile'> & { readonly mobile: string 
 export function codeSender(redis: RedisClient, ctx: ApiContext, metrics: Metrics, waitRedis: RedisClient = redis) {
   const { config } = ctx
   const run = sendScriptRunner(redis, ctx, waitRedis)
+  const script = defineSendScript(waitRedis === redis ? [redis] : [redis, waitRedis], ctx.sendSettings)
   const runPlan: (plan: SendPlan, log: FastifyBaseLogger) => Promise<SendReply> = ctx.cluster
-    ? (plan, log) => sendClustered(redis, config, run, plan, log)
-    : (plan, log) => sendStandalone(run, plan, log)
+    ? (plan, log) => sendClustered(redis, config, run, script, plan, log)
+    : (plan, log) => sendStandalone(run, script, plan, log)
   let budgetWarnedAt = -Infinity
 
   /** The 202 body, or the refusal thrown; a replay counts in no metric, its first answer did. */
