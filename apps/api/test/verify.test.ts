@@ -79,6 +79,16 @@ t.test('resend supersedes: the old code stops working, its record reads supersed
   t.equal((await verifyCode(app, { mobile, purpose: 'register', code: second.code })).statusCode, 200)
 })
 
+t.test('a new code brings its own tries: the wrong tries of the one before start again', async (t) => {
+  const mobile = freshMobile()
+  const first = await issue(mobile)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: wrongCode(first.code) })).json().attemptsLeft, 4)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: wrongCode(first.code) })).json().attemptsLeft, 3)
+  const second = await issue(mobile)
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: wrongCode(second.code) })).json().attemptsLeft, 4, 'the second code starts from none')
+  t.equal((await verifyCode(app, { mobile, purpose: 'register', code: second.code })).statusCode, 200)
+})
+
 t.test('wrong tries are capped per number across resends', async (t) => {
   const server2 = await startTestRedis(t)
   const { app } = await makeApp(t, server2, { RESEND_INTERVAL_SECONDS: '0', VERIFY_MAX_FAILURES_PER_DAY: '3' })
