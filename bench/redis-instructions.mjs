@@ -2,9 +2,11 @@
 // the same code, where Redis CPU time swings by a third on this machine. For weighing a change to
 // a script. It counts Redis's own instructions (the script, the commands, parsing and replies),
 // not the kernel's work on its sockets, which `pnpm bench`'s CPU time includes.
-// Also per job of a drain: the real Sender's and a BullMQ worker's (sender.mjs's drains, at
-// concurrency 64; the 5 ms end-of-drain poll counts too, alike for both).
-// node bench/redis-instructions.mjs [requests or jobs per server, 4000] [reference,api,bullmq,sender,bullmqWorker]
+// Also per verify (the API's, on right codes its own send load queued, and the bare verify
+// reference's) and per job of a drain: the real Sender's and a BullMQ worker's (sender.mjs's
+// drains, at concurrency 64; the 5 ms end-of-drain poll counts too, alike for both).
+// node bench/redis-instructions.mjs [requests or jobs per server, 4000]
+//   [reference,api,bullmq,verifyReference,verify,sender,bullmqWorker]
 // With BENCH_KEEP_DUMPS=1 the callgrind dumps stay (one per server, its path printed) for
 // `callgrind_annotate <dump>`: where Redis spends the instructions, by function.
 import { freePort, reapOnExit, waitFor } from '@sms-verify/testing/dist'
@@ -15,11 +17,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { load, nextMobile, startServer } from './http.mjs'
-import { sendPeers } from './http-peers.mjs'
+import { CODE_PEPPER, JOB_SEAL_KEY, apiVerify, sendPeers, verifyReference } from './http-peers.mjs'
 import { BENCH_CONCURRENCY, drainBullmq, drainSender } from './sender.mjs'
+import { queuedCodes, seedReferenceCodes } from './verify-codes.mjs'
 
 const requests = Number(process.argv[2] ?? 4000)
-const wanted = (process.argv[3] ?? 'reference,api,bullmq,sender,bullmqWorker').split(',')
+const wanted = (process.argv[3] ?? 'reference,api,bullmq,verifyReference,verify,sender,bullmqWorker').split(',')
 // Under valgrind Redis runs some fifty times slower: fewer connections keep the servers' Redis timeouts away.
 const CONNECTIONS = 16
 
@@ -61,21 +64,49 @@ async function startCountedRedis() {
 
 const redis = await startCountedRedis()
 const rows = []
+const warm = Math.max(CONNECTIONS, requests / 4)
+/** Starts `script` on an emptied Redis, runs `use(port)`, and stops it. */
+async function withServer(script, env, use) {
+  await redis.client.flushall('SYNC')
+  const port = await freePort()
+  const server = await startServer(script, { ...env, REDIS_URL: redis.url, PORT: String(port) })
+  try {
+    return await use(port)
+  } finally {
+    await server.stop()
+  }
+}
+/** `warm` requests uncounted, then `requests` counted: a row of the table. */
+async function counted(server, options) {
+  await load({ ...options, connections: CONNECTIONS, amount: warm })
+  redis.count()
+  const figures = await load({ ...options, connections: CONNECTIONS, amount: requests })
+  const instructions = redis.collected()
+  rows.push({ server, requests: figures.total, accepted: figures.accepted, instructionsPerRequest: Math.round(instructions / Math.max(1, figures.accepted)) })
+}
+/** A body per code, in order: each right code is verified once. */
+const inOrder = (codes) => {
+  let next = 0
+  return () => codes[next++]
+}
 try {
   for (const peer of sendPeers.filter((p) => wanted.includes(p.id))) {
-    await redis.client.flushall('SYNC')
-    const port = await freePort()
-    const server = await startServer(peer.script, { ...peer.env, REDIS_URL: redis.url, PORT: String(port) })
-    try {
-      const options = { port, path: peer.path, body: () => peer.body(nextMobile(peer.prefix)), connections: CONNECTIONS }
-      await load({ ...options, amount: Math.max(CONNECTIONS, requests / 4) })
-      redis.count()
-      const figures = await load({ ...options, amount: requests })
-      const instructions = redis.collected()
-      rows.push({ server: peer.id, requests: figures.total, accepted: figures.accepted, instructionsPerRequest: Math.round(instructions / Math.max(1, figures.accepted)) })
-    } finally {
-      await server.stop()
-    }
+    await withServer(peer.script, peer.env, (port) => counted(peer.id, { port, path: peer.path, body: () => peer.body(nextMobile(peer.prefix)) }))
+  }
+  const api = sendPeers.find((p) => p.id === 'api')
+  if (wanted.includes('verify')) {
+    await withServer(api.script, api.env, async (port) => {
+      await load({ port, path: api.path, body: () => api.body(nextMobile(api.prefix)), connections: CONNECTIONS, amount: warm + requests })
+      const codes = await queuedCodes(redis.client, Buffer.from(JOB_SEAL_KEY, 'base64'), warm + requests)
+      await counted('verify', { port, path: apiVerify.path, body: inOrder(codes) })
+    })
+  }
+  if (wanted.includes('verifyReference')) {
+    await withServer(verifyReference.script, verifyReference.env, async (port) => {
+      const mobiles = Array.from({ length: warm + requests }, () => nextMobile(verifyReference.prefix))
+      const codes = await seedReferenceCodes(redis.client, CODE_PEPPER, mobiles)
+      await counted('verifyReference', { port, path: verifyReference.path, body: inOrder(codes) })
+    })
   }
   const drains = {
     sender: (counting) => drainSender(redis.url, { jobs: requests, concurrency: BENCH_CONCURRENCY, latencyMs: 0, counting }),
@@ -92,7 +123,7 @@ try {
 }
 console.table(rows)
 const perRequest = (server) => rows.find((r) => r.server === server)?.instructionsPerRequest
-for (const [a, b] of [['api', 'reference'], ['bullmq', 'reference'], ['sender', 'bullmqWorker']]) {
+for (const [a, b] of [['api', 'reference'], ['bullmq', 'reference'], ['verify', 'verifyReference'], ['sender', 'bullmqWorker']]) {
   if (perRequest(a) && perRequest(b)) console.log(`${a} / ${b}: ${(perRequest(a) / perRequest(b)).toFixed(3)}`)
 }
 process.exit(0) // the drains' clients would go on reconnecting to the stopped server

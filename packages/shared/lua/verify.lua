@@ -3,12 +3,15 @@
 --                          its resendAt, when a new code may be asked for)
 -- KEYS[2] verify failures (string: the times of this client's wrong tries on this number in the last
 --                          24 h, lib/recent-times.lua)
--- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code   ARGV[3] max wrong tries per code, per side
--- ARGV[4] max wrong tries per number and client per 24 h  ARGV[5] request key prefix (keys.ts requestPrefix; same slot)
 -- KEYS[3] ip requests     (the general per-IP limit's counter; standalone only: in cluster mode it
 --                          lives on another slot and count.lua takes it first)
--- ARGV[6] this verify's client key   ARGV[7] purpose
--- ARGV[8] general requests per IP per window   ARGV[9] that window (ms)   (with KEYS[3] only)
+-- ARGV[1] now (ms)   ARGV[2] HMAC of the offered code
+-- ARGV[3] request key prefix (keys.ts requestPrefix; same slot)
+-- ARGV[4] this verify's client key   ARGV[5] purpose
+-- The settings (locals put in front of this file by verifyScript.source: what every verify of a
+-- deployment shares travels in no call, settled-script.ts): MAX_TRIES wrong tries per code, per
+-- side; MAX_DAILY wrong tries per number and client per 24 h; REQUEST_LIMIT general requests per
+-- IP per REQUEST_WINDOW (ms, a string; with KEYS[3] only)
 -- returns {'verified', requestId} | {'wrong_code', attemptsLeft} | {'no_code'} | {'rate_limited', retryAfterMs}
 --       | {'too_many_attempts', retryAfterMs, guessed}  guessed: 1 when this try was checked (a wrong
 --         guess that used up a budget), 0 when it was refused unchecked
@@ -19,10 +22,10 @@
 -- The requester spending its tries burns the code for everyone; the others spending theirs closes
 -- it to everyone but the requester.
 local now = tonumber(ARGV[1])
-local maxTries = tonumber(ARGV[3])
-local maxDaily = tonumber(ARGV[4])
-local client = ARGV[6]
-local purpose = ARGV[7]
+local maxTries = MAX_TRIES
+local maxDaily = MAX_DAILY
+local client = ARGV[4]
+local purpose = ARGV[5]
 -- times and TTLs go to commands as strings (ARGV[1], '86400000'): Redis formats a Lua number
 -- argument with snprintf, which costs more than the command (send.lua's header)
 local DAY = 86400000
@@ -34,7 +37,7 @@ local DAY = 86400000
 -- The general per-IP limit counts the verify first, as the plugin would on another route (same
 -- key, same window), so a verify is one round trip; a refused one checks nothing.
 if #KEYS >= 3 then
-  local requestWait = countRequest(KEYS[3], ARGV[8], ARGV[9])
+  local requestWait = countRequest(KEYS[3], REQUEST_LIMIT, REQUEST_WINDOW)
   if requestWait then return { 'rate_limited', requestWait } end
 end
 
@@ -62,7 +65,7 @@ if requesterTries >= maxTries or tries >= maxTries then return { 'too_many_attem
 -- values are HMACs under CODE_PEPPER, which a client cannot work out for its guess.
 local matches = ARGV[2] == hmac
 
-local requestKey = ARGV[5] .. id
+local requestKey = ARGV[3] .. id
 if matches then
   redis.call('HDEL', KEYS[1], f.hmac, f.id, f.client, f.requesterTries, f.otherTries, f.expiresAt)
   if redis.call('EXISTS', requestKey) == 1 then

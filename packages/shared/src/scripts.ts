@@ -27,13 +27,10 @@ export function scriptSource(name: string): string {
 export const SCRIPTS = {
   smsWindow: { file: 'window', numberOfKeys: 1 },
   smsCount: { file: 'count', numberOfKeys: 1 },
-  /** verify.lua with the per-IP request counter: standalone */
-  smsVerify: { file: 'verify', numberOfKeys: 3 },
-  /** verify.lua with the 2 per-mobile keys only: Redis Cluster, where the counter lives on another slot */
-  smsVerifySharded: { file: 'verify', numberOfKeys: 2 },
   smsBulk: { file: 'bulk', numberOfKeys: 3 },
   smsReceipt: { file: 'receipt', numberOfKeys: 1 },
-  // send.lua carries the deployment's settings in its text: defineSendScript (send-script.ts)
+  // send.lua and verify.lua carry the deployment's settings in their text (settled-script.ts):
+  // defineSendScript and defineVerifyScript register them
   // the sender's own scripts are registered in apps/sender/src/scripts.ts
 } as const satisfies Record<string, { file: string, numberOfKeys?: number }>
 
@@ -49,9 +46,6 @@ declare module 'ioredis' {
     smsWindow(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** args from countScript.args; the reply goes through countScript.reply */
     smsCount(...keysAndArgs: Arg[]): Result<unknown, Context>
-    /** keys and args from verifyScript.keys / verifyScript.args; the reply goes through verifyScript.reply */
-    smsVerify(...keysAndArgs: Arg[]): Result<unknown, Context>
-    smsVerifySharded(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** keys and args from bulkScript.keys / bulkScript.args; the reply goes through bulkScript.reply */
     smsBulk(...keysAndArgs: Arg[]): Result<unknown, Context>
     /** args from receiptScript.args; the reply goes through receiptScript.reply */

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { Config } from './config.js'
 import { JOB_VERSION, type CodeJob } from './job.js'
 import type { E164 } from './mobile.js'
 import type { Purpose } from './purpose.js'
 import type { RedisClient } from './redis.js'
-import { scriptSource } from './scripts.js'
+import { defineSettledScript, settledSource, type ScriptCall } from './settled-script.js'
 import { DAY_MS, HOUR_MS, IDEMPOTENCY_TTL_MS, MINUTE_MS } from './ttl.js'
 
 /** send.lua's KEYS, in its header's order. The last three only standalone (cluster: other slots). */
@@ -70,24 +69,14 @@ export interface SendArgs {
   readonly jobCode: { readonly sealed: string } | { readonly code: string }
 }
 
-/** Every setting is a count or a span of ms, so a decimal literal is all its Lua text can be. */
-function luaInteger(name: string, value: number): string {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`send setting ${name} must be a whole number >= 0, not ${value}`)
-  return String(value)
-}
-
-/** The one place that knows send.lua's positions and SETTINGS: call sites pass names. */
+/** The one place that knows send.lua's positions and settings: call sites pass names. */
 export const sendScript = {
   keys: (k: SendKeys): string[] => {
     const perMobile = [k.number, k.request, k.stream, k.idempotency]
     if (k.ipSends === undefined || k.budget === undefined || k.requestCounter === undefined) return perMobile
     return [...perMobile, k.ipSends, k.budget, k.requestCounter]
   },
-  /**
-   * send.lua's text for these settings: their locals in front of the file. Limits the script
-   * compares are Lua numbers; spans it hands to Redis are strings, since Redis 7.0 formats a Lua
-   * number argument with snprintf("%.17g"), about 3,400 instructions each.
-   */
+  /** send.lua's text for these settings: their locals in front of the file (settled-script.ts). */
   source: (s: SendSettings): string => {
     // A send counts against the daily limit until 24 h after its code stops being checkable, so
     // any 24 h of verifies meets at most the daily limit's number of codes (docs/abuse-guards.md).
@@ -102,12 +91,7 @@ export const sendScript = {
       // cooldown) is the longest anything in the number's hash must last
       NUMBER_TTL: Math.max(dailyWindowMs, s.resendIntervalMs),
     }
-    // locals, not a table: a table constructor would run again on every call
-    const lines = [
-      ...Object.entries(numbers).map(([name, v]) => `local ${name} = ${luaInteger(name, v)}`),
-      ...Object.entries(strings).map(([name, v]) => `local ${name} = '${luaInteger(name, v)}'`),
-    ]
-    return `${lines.join('\n')}\n${scriptSource('send')}`
+    return settledSource('send', numbers, strings)
   },
   /** The arguments by send.lua's positions, each a string as Redis would pass it. */
   argv: (s: SendSettings, a: SendArgs): string[] => {
@@ -130,27 +114,10 @@ export const sendScript = {
   }),
 }
 
-type Commands = RedisClient | ReturnType<RedisClient['pipeline']>
-/** Runs send.lua on a client, or queues it on a pipeline (which then returns the pipeline). */
-export type SendScriptCall = (on: Commands, keys: readonly string[], args: readonly string[]) => unknown
-
 /**
- * Registers send.lua with these settings on each client (defineCommand is local: no I/O) under
- * names of its own, so apps with other settings can share a client. With all seven keys the
- * call is variadic (standalone); with the four per-mobile keys it has a fixed key count, so
- * ioredis Cluster routes it by KEYS[1].
+ * Registers send.lua with these settings on each client. With all seven keys the call is
+ * variadic (standalone); with the four per-mobile keys it has a fixed key count, so ioredis
+ * Cluster routes it by KEYS[1].
  */
-export function defineSendScript(clients: readonly RedisClient[], settings: SendSettings): SendScriptCall {
-  const lua = sendScript.source(settings)
-  const id = createHash('sha1').update(lua).digest('hex').slice(0, 12)
-  const [all, perMobile] = [`smsSend_${id}`, `smsSendSharded_${id}`]
-  for (const client of clients) {
-    if (all in client) continue
-    client.defineCommand(all, { lua })
-    client.defineCommand(perMobile, { lua, numberOfKeys: 4 })
-  }
-  type Named = Record<string, (...args: Array<string | number>) => unknown>
-  return (on, keys, args) => keys.length === 4
-    ? (on as unknown as Named)[perMobile]!(...keys, ...args)
-    : (on as unknown as Named)[all]!(keys.length, ...keys, ...args)
-}
+export const defineSendScript = (clients: readonly RedisClient[], settings: SendSettings): ScriptCall =>
+  defineSettledScript(clients, 'smsSend', sendScript.source(settings), 4)

@@ -1,6 +1,8 @@
+import type { Config } from './config.js'
 import type { Purpose } from './purpose.js'
-
-type Arg = string | number
+import type { RedisClient } from './redis.js'
+import { defineSettledScript, settledSource, type ScriptCall } from './settled-script.js'
+import { MINUTE_MS } from './ttl.js'
 
 /** verify.lua's KEYS, in its header's order. */
 export interface VerifyKeys {
@@ -12,18 +14,29 @@ export interface VerifyKeys {
   readonly requestCounter?: string
 }
 
+/** What every verify of a deployment shares: written into verify.lua's text (settled-script.ts). */
+export interface VerifySettings {
+  /** wrong tries per code, per side (the requester; everyone else) */
+  readonly maxTries: number
+  /** wrong tries per number and client per rolling 24 h */
+  readonly maxFailuresPerDay: number
+  /** the general per-IP limit and its window: counted only with keys.requestCounter */
+  readonly requestLimit: number
+  readonly requestWindowMs: number
+}
+
+export const verifySettingsOf = (config: Config): VerifySettings => ({
+  maxTries: config.VERIFY_MAX_ATTEMPTS, maxFailuresPerDay: config.VERIFY_MAX_FAILURES_PER_DAY,
+  requestLimit: config.RATE_LIMIT_PER_MINUTE, requestWindowMs: MINUTE_MS,
+})
+
 /** verify.lua's ARGV, in its header's order. */
 export interface VerifyArgs {
   readonly now: number
   readonly codeHmac: string
-  readonly maxTries: number
-  readonly maxFailuresPerDay: number
   readonly requestPrefix: string
   readonly client: string
   readonly purpose: Purpose
-  /** RATE_LIMIT_PER_MINUTE and its window: counted only with keys.requestCounter */
-  readonly requestLimit: number
-  readonly requestWindowMs: number
 }
 
 export type VerifyOutcome =
@@ -38,7 +51,10 @@ export type VerifyOutcome =
 /** The one place that knows verify.lua's positions and reply shapes. */
 export const verifyScript = {
   keys: (k: VerifyKeys): string[] => k.requestCounter === undefined ? [k.number, k.failures] : [k.number, k.failures, k.requestCounter],
-  args: (a: VerifyArgs): Arg[] => [a.now, a.codeHmac, a.maxTries, a.maxFailuresPerDay, a.requestPrefix, a.client, a.purpose, a.requestLimit, a.requestWindowMs],
+  source: (s: VerifySettings): string => settledSource('verify',
+    { MAX_TRIES: s.maxTries, MAX_DAILY: s.maxFailuresPerDay, REQUEST_LIMIT: s.requestLimit },
+    { REQUEST_WINDOW: s.requestWindowMs }),
+  args: (a: VerifyArgs): string[] => [String(a.now), a.codeHmac, a.requestPrefix, a.client, a.purpose],
   reply: (r: unknown): VerifyOutcome => {
     const [kind, value, guessed] = r as [string, string | number | undefined, number | undefined]
     switch (kind) {
@@ -51,3 +67,11 @@ export const verifyScript = {
     }
   },
 }
+
+/**
+ * Registers verify.lua with these settings on each client. With the per-IP counter's key the call
+ * is variadic (standalone); with the two per-mobile keys it has a fixed key count, so ioredis
+ * Cluster routes it by KEYS[1].
+ */
+export const defineVerifyScript = (clients: readonly RedisClient[], settings: VerifySettings): ScriptCall =>
+  defineSettledScript(clients, 'smsVerify', verifyScript.source(settings), 2)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { startRedis } from '@sms-verify/testing'
 import t from 'tap'
 import {
-  bulkJobs, bulkScript, countScript, createRedis, decodeJob, decodeStatusRecord, encodeJob, keys, partition, receiptScript, windowScript,
+  bulkJobs, bulkScript, countScript, createRedis, decodeJob, decodeStatusRecord, encodeJob, keys, partition, receiptScript, verifyScript, windowScript,
 } from '../src/index.js'
 
 // The API-side scripts through their typed boundaries, against a real server; and each
@@ -32,6 +32,11 @@ t.test('each header names as many KEYS and ARGV as its builder passes', async (t
   t.same(headerCounts('window.lua'), { keys: 1, argv: windowScript.args({ window: 'w', now: 1, windowMs: 1, limit: 1, member: 'm' }).length - 1 })
   t.same(headerCounts('count.lua'), { keys: 1, argv: countScript.args({ counter: 'c', limit: 1, windowMs: 1 }).length - 1 })
   t.same(headerCounts('receipt.lua'), { keys: 1, argv: receiptScript.args({ serial: 's', now: 1, delivered: true, reason: '', requestPrefix: 'p' }).length - 1 })
+  t.same(headerCounts('verify.lua'), { keys: verifyScript.keys({ number: 'n', failures: 'f', requestCounter: 'r' }).length,
+    argv: verifyScript.args({ now: 1, codeHmac: 'h', requestPrefix: 'p', client: 'c', purpose: 'login' }).length })
+  const verifyLua = readFileSync(new URL('../lua/verify.lua', import.meta.url), 'utf8')
+  const settled = verifyScript.source({ maxTries: 5, maxFailuresPerDay: 20, requestLimit: 300, requestWindowMs: 60_000 })
+  for (const [, name] of settled.matchAll(/^local ([A-Z_]+) =/gm)) t.match(verifyLua, new RegExp(`\\b${name!}\\b`), `verify.lua documents and uses ${name!}`)
 })
 
 t.test('bulk.lua: queues every job as encoded, remembers the answer for its key, refuses a full backlog', async (t) => {

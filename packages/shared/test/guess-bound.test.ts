@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { startRedis } from '@sms-verify/testing'
-import { createRedis, defineSendScript, keys, partition, PURPOSES, sendScript, verifyScript, type E164, type Purpose, type SendSettings } from '../src/index.js'
+import { createRedis, defineSendScript, defineVerifyScript, keys, partition, PURPOSES, sendScript, verifyScript, type E164, type Purpose, type SendSettings } from '../src/index.js'
 
 // The guessing bound (docs/abuse-guards.md), checked against the real send.lua and verify.lua:
 // over random interleavings of sends and verifies from many client addresses, the guesses
@@ -53,11 +53,12 @@ async function send(mobile: E164, who: string, p: Purpose, now: number, requestI
   ) as (string | number)[]
 }
 
+const verifyOn = defineVerifyScript([redis], { maxTries: MAX_TRIES, maxFailuresPerDay: FAILURES_PER_DAY, requestLimit: 0, requestWindowMs: 0 })
+
 async function verify(mobile: E164, who: string, p: Purpose, now: number, hmac: string) {
-  return verifyScript.reply(await redis.smsVerifySharded(
-    ...verifyScript.keys({ number: k.number(mobile), failures: k.clientVerifyFailures(mobile, who) }),
-    ...verifyScript.args({ now, codeHmac: hmac, maxTries: MAX_TRIES, maxFailuresPerDay: FAILURES_PER_DAY, requestPrefix: k.requestPrefix, client: who, purpose: p,
-      requestLimit: 0, requestWindowMs: 0 })))
+  return verifyScript.reply(await verifyOn(redis,
+    verifyScript.keys({ number: k.number(mobile), failures: k.clientVerifyFailures(mobile, who) }),
+    verifyScript.args({ now, codeHmac: hmac, requestPrefix: k.requestPrefix, client: who, purpose: p })))
 }
 
 t.test('guesses per number per 24 h stay within 2 x attempts x daily codes, from any number of addresses', async (t) => {

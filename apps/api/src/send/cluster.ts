@@ -7,7 +7,7 @@
 // between (1) and (4) keeps a place until the window slides past it: the error is towards
 // refusing a send, never towards sending more than the limits allow.
 import type { FastifyBaseLogger } from 'fastify'
-import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient, type SendScriptCall } from '@sms-verify/shared'
+import { globalKeys, HOUR_MS, MINUTE_MS, sendScript, windowScript, type Config, type RedisClient, type ScriptCall } from '@sms-verify/shared'
 import { countClientRequest } from '../request-counter.js'
 import type { SendPlan } from './plan.js'
 import type { SendReply } from './reply.js'
@@ -36,7 +36,7 @@ function storedAnswer(stored: string | null, requestFingerprint: string): SendRe
 }
 
 export async function sendClustered(
-  redis: RedisClient, config: Config, run: RunSendScript, script: SendScriptCall, plan: SendPlan, log: FastifyBaseLogger,
+  redis: RedisClient, config: Config, run: RunSendScript, script: ScriptCall, plan: SendPlan, log: FastifyBaseLogger,
 ): Promise<SendReply> {
   const windows = windowsOf(config, plan)
   const [counted, ...taken] = await Promise.all([
