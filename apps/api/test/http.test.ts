@@ -1,4 +1,7 @@
 import t from 'tap'
+import Fastify from 'fastify'
+import cors from '@fastify/cors'
+import { EXPOSED_HEADERS } from '../src/edge/limits.js'
 import { codeOf, freshMobile, makeApp, startTestRedis, wrongCode } from './helpers/app.js'
 
 const server = await startTestRedis(t)
@@ -13,6 +16,25 @@ t.test('CORS preflight: allowed origin gets the headers, a refused one does not'
   t.match(String(ok.headers['access-control-allow-methods']), /POST/)
   const refused = await app.inject({ method: 'OPTIONS', url: '/v1/sms-codes', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
   t.notOk(refused.headers['access-control-allow-origin'])
+})
+
+t.test('CORS on requests that are not preflights: what @fastify/cors itself would add', async (t) => {
+  const CORS = ['vary', 'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers']
+  const pick = (headers: Record<string, unknown>) => Object.fromEntries(CORS.map((name) => [name, headers[name]]))
+  for (const origins of ['http://127.0.0.1:8080,http://localhost:8080', '*']) {
+    const { app: ours } = await makeApp(t, server, { CORS_ORIGINS: origins })
+    const plain = Fastify()
+    await plain.register(cors, { origin: origins.split(','), credentials: true, exposedHeaders: [...EXPOSED_HEADERS] })
+    plain.route({ method: ['GET', 'POST', 'DELETE'], url: '/*', handler: async () => ({}) })
+    t.teardown(() => plain.close())
+    for (const origin of [ALLOWED, 'http://127.0.0.1:8080', 'https://evil.example', undefined]) {
+      for (const [method, url] of [['GET', '/healthz'], ['POST', '/v1/sms-codes'], ['GET', '/nowhere'], ['DELETE', '/v1/sms-codes']] as const) {
+        const headers = origin === undefined ? {} : { origin }
+        const expected = pick((await plain.inject({ method, url, headers })).headers)
+        t.same(pick((await ours.inject({ method, url, headers })).headers), expected, `${origins}: ${method} ${url} from ${origin ?? 'no origin'}`)
+      }
+    }
+  }
 })
 
 t.test('CORS headers on error answers and 404s', async (t) => {
