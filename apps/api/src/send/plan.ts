@@ -1,5 +1,6 @@
 // Owns what one send asks of Redis, all decided before any I/O: the request id, the code, and
-// send.lua's per-mobile keys and arguments (from which the script writes the job). Which client runs it is the modes' business.
+// send.lua's per-mobile keys and arguments (from which the script writes the job). Which client
+// runs it is the modes' business.
 import {
   codeHmac, generateCode, newRequestId, partitionIndexOf, seal, sendScript, type E164, type Purpose, type SendKeys,
 } from '@sms-verify/shared'
