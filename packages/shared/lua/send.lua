@@ -14,7 +14,7 @@
 --            IP_LIMIT_PER_HOUR, BUDGET_PER_MINUTE (0 = off), REQUEST_LIMIT (the general per-IP
 --            limit, per REQUEST_WINDOW)
 --   strings: CODE_TTL, STATUS_TTL, IDEMPOTENCY_TTL, REQUEST_WINDOW, NUMBER_TTL (how long the
---            number's hash lasts: the daily window, or a longer cooldown)
+--            number's hash lasts: the daily window, or a longer cooldown), JOB_VERSION (job.ts)
 -- ARGV[1] is one JSON array of strings holding every argument below; the script reads it as
 -- its ARGV (a local of that name), so positions read as if each came on its own: ioredis's
 -- cost is per argument.
@@ -146,7 +146,7 @@ if test then
 else
   redis.call('HSET', KEYS[2], 'requestId', id, 'kind', 'code', 'mobile', ARGV[3], 'purpose', purpose,
     'status', 'queued', 'attempts', '0', 'createdAt', ARGV[1], 'queuedAt', ARGV[1], 'updatedAt', ARGV[1], 'expiresAt', expiresAt)
-  redis.call('XADD', KEYS[3], '*', 'v', '1', 'kind', 'code', 'requestId', id, 'mobile', ARGV[3], 'purpose', purpose,
+  redis.call('XADD', KEYS[3], '*', 'v', JOB_VERSION, 'kind', 'code', 'requestId', id, 'mobile', ARGV[3], 'purpose', purpose,
     ARGV[13], ARGV[14], 'createdAt', ARGV[1], 'expiresAt', expiresAt, 'attempts', '0')
 end
 redis.call('PEXPIRE', KEYS[2], STATUS_TTL)

@@ -90,6 +90,8 @@ export const sendScript = {
       // an accepted send means no carrier block is running, so the daily window (or a longer
       // cooldown) is the longest anything in the number's hash must last
       NUMBER_TTL: Math.max(dailyWindowMs, s.resendIntervalMs),
+      // the job's `v`: the script writes the job, job.ts says which version that is
+      JOB_VERSION,
     }
     return settledSource('send', numbers, strings)
   },
