@@ -1,9 +1,8 @@
 // One round of the HTTP part: each server in turn on an emptied Redis, warmed up, then
 // loaded while its CPU (the process tree's, from /proc) and Redis's (INFO) are counted.
 // The real API serves its verify load right after its send load, on the codes that load made.
-import { freePort } from '@sms-verify/testing/dist'
 import { startCounting } from './cpu.mjs'
-import { load, nextMobile, startServer } from './http.mjs'
+import { load, nextMobile, withServer } from './http.mjs'
 import { CODE_PEPPER, JOB_SEAL_KEY, apiVerify, sendPeers, verifyReference } from './http-peers.mjs'
 import { queuedCodes, seedReferenceCodes } from './verify-codes.mjs'
 
@@ -16,17 +15,6 @@ async function measured(server, admin, loadOptions) {
   const counting = await startCounting(server.pid, [admin])
   const figures = await load(loadOptions)
   return { ...figures, ...(await counting.stop(figures.accepted)) }
-}
-
-async function withServer(peer, redisUrl, admin, use) {
-  await admin.flushall('SYNC')
-  const port = await freePort()
-  const server = await startServer(peer.script, { ...peer.env, REDIS_URL: redisUrl, PORT: String(port) })
-  try {
-    return await use(server, port)
-  } finally {
-    await server.stop()
-  }
 }
 
 /** a tenth of the codes, at most 5,000, warm a verify route up; autocannon wants one request per connection at least */

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, openSync } from 'node:fs'
 import { connect } from 'node:net'
+import { freePort } from '@sms-verify/testing/dist'
 
 const STARTUP_DEADLINE_MS = 30_000
 
@@ -38,6 +39,18 @@ export async function startServer(script, env, nodeArgs = []) {
       child.kill('SIGTERM')
       await once(child, 'exit')
     },
+  }
+}
+
+/** Starts `peer` (its script and env) on an emptied Redis, runs `use(server, port)`, and stops it. */
+export async function withServer(peer, redisUrl, admin, use) {
+  await admin.flushall('SYNC')
+  const port = await freePort()
+  const server = await startServer(peer.script, { ...peer.env, REDIS_URL: redisUrl, PORT: String(port) })
+  try {
+    return await use(server, port)
+  } finally {
+    await server.stop()
   }
 }
 
